@@ -1,0 +1,3 @@
+from gocross.cli import main
+
+main()

