@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs on a fresh Debian machine, then run the whole suite.
+# This is the README's second Quick start command, and what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Emulators and reference tools the tests run for real: qemu-user for foreign Linux arches, node for
+# js/wasm, file(1) as the baseline inspect is compared with, gcc for the cgo and plain-C test binaries.
+APT_PACKAGES=(qemu-user-static nodejs file gcc libc6-dev)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+python -m pip install -q --disable-pip-version-check -e '.[test]'
+python -m ruff check src tests benchmarks
+python -m mypy
+python -m pytest "$@"
