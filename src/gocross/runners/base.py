@@ -1,0 +1,102 @@
+"""The runner contract: what every runner module provides and what choosing one returns.
+
+Kept apart from the registry in ``gocross.runners`` so that runner modules can import these types without
+importing the registry that imports them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+# Go ports whose kernel interface nothing on a Linux host provides (qemu-user translates Linux syscalls only).
+FOREIGN_OS_REASON = {
+    "darwin": "macOS binaries need a Mac (nothing emulates the XNU kernel on Linux)",
+    "ios": "iOS binaries need an Apple device or simulator",
+    "android": "Android binaries need an Android device or emulator (bionic libc, /system/bin/linker)",
+    "freebsd": "FreeBSD binaries need FreeBSD (qemu-user emulates Linux system calls only)",
+    "netbsd": "NetBSD binaries need NetBSD (qemu-user emulates Linux system calls only)",
+    "openbsd": "OpenBSD binaries need OpenBSD (qemu-user emulates Linux system calls only)",
+    "dragonfly": "DragonFly BSD binaries need DragonFly BSD (qemu-user emulates Linux system calls only)",
+    "illumos": "illumos binaries need an illumos system",
+    "solaris": "Solaris binaries need a Solaris system",
+    "aix": "AIX binaries need an AIX system",
+    "plan9": "Plan 9 binaries need Plan 9",
+    "windows": "Windows binaries need Windows (no Wine runner in gocross yet)",
+}
+
+
+@dataclass(frozen=True)
+class RunnerChoice:
+    """How to run one target here: the runner, its program, whether it is installed, and the exact argv.
+
+    ``prefix`` is everything that goes before the binary (the emulator and its options); ``env`` is added
+    to the caller's environment (e.g. ``QEMU_CPU``). ``timeout_factor`` scales time limits: emulated code
+    runs several times slower than native, soft-float code much slower still.
+    """
+
+    name: str  # "native" | "qemu-user" | "node" | "wasmtime"
+    program: str | None
+    installed: bool
+    install_hint: str | None
+    env: Mapping[str, str] = field(default_factory=dict, hash=False)
+    prefix: tuple[str, ...] = ()
+    timeout_factor: float = 1.0
+    note: str | None = None  # e.g. "QEMU_CPU=arm1176 emulates an ARMv6 CPU (GOARM=6)"
+
+    @property
+    def kind(self) -> str:
+        """Short column value: "native", "qemu", "node" or "wasmtime"."""
+        return "qemu" if self.name == "qemu-user" else self.name
+
+    def command(self, binary: Path, args: Sequence[str]) -> list[str]:
+        """The exact argv that runs ``binary args`` under this runner (no shell involved)."""
+        return [*self.prefix, str(binary), *args]
+
+    def with_cpu(self, cpu: str) -> RunnerChoice:
+        """The same choice with the emulated CPU model forced (qemu only): ``QEMU_CPU=cpu``."""
+        return replace(self, env={**self.env, "QEMU_CPU": cpu}, note=f"QEMU_CPU={cpu} (forced)")
+
+
+@dataclass(frozen=True)
+class RunnerStatus:
+    """What ``gocross doctor`` says about one runner: what it covers and whether it is ready."""
+
+    name: str
+    covers: tuple[str, ...]  # "linux/arm64", ...
+    installed: bool
+    programs: Mapping[str, str | None] = field(default_factory=dict, hash=False)  # program -> path or None
+    version: str | None = None
+    install_hint: str | None = None
+    detail: str | None = None
+
+
+class Runner(Protocol):
+    """One way of running binaries here. A new runner (e.g. wine) is one module exposing ``RUNNER``."""
+
+    name: str
+    kind: str
+
+    def targets(self) -> Iterable[tuple[str, str]]:
+        """The (GOOS, GOARCH) pairs this runner may handle on this host."""
+        ...
+
+    def choose(self, goos: str, goarch: str, variant: str | None) -> RunnerChoice | None:
+        """The runner for this target and variant, or None when this runner cannot run it here."""
+        ...
+
+    def why_not(self, goos: str, goarch: str, variant: str | None) -> str:
+        """Plain-words reason ``choose`` returned None."""
+        ...
+
+    def status(self) -> RunnerStatus:
+        """Installed state and coverage, for ``gocross doctor``."""
+        ...
+
+
+def which(program: str) -> str | None:
+    """Full path of a program on PATH, looked up at call time (tests change PATH)."""
+    return shutil.which(program)

@@ -1,0 +1,110 @@
+"""The native runner: the kernel runs the binary directly.
+
+On an x86-64 Linux host that is linux/amd64 — but only up to the GOAMD64 level this CPU supports (a v4
+binary on a v3 CPU aborts at start) — and linux/386, which the kernel's 32-bit support runs. qemu-i386 7.2
+crashes Go binaries at start, so 386 is never emulated.
+"""
+
+from __future__ import annotations
+
+import functools
+import platform
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from gocross.runners.base import RunnerChoice, RunnerStatus
+
+# platform.machine() -> GOARCH of this host.
+_HOST_GOARCH = {
+    "x86_64": "amd64", "amd64": "amd64", "i386": "386", "i686": "386",
+    "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm", "armv6l": "arm",
+    "ppc64le": "ppc64le", "ppc64": "ppc64", "s390x": "s390x", "riscv64": "riscv64", "loongarch64": "loong64",
+}
+# GOARCHes a host also runs natively (compat modes of its kernel).
+_ALSO_NATIVE = {"amd64": ("386",), "arm64": ("arm",)}
+
+# /proc/cpuinfo flags each GOAMD64 level needs (Go's runtime checks the same features at start).
+_AMD64_LEVELS: dict[str, frozenset[str]] = {
+    "v1": frozenset(),
+    "v2": frozenset({"cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3"}),
+    "v3": frozenset({"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"}),
+    "v4": frozenset({"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}),
+}
+
+
+def host_goarch() -> str | None:
+    """GOARCH of this machine, or None when the host is not Linux (native runs are Linux-only here)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    return _HOST_GOARCH.get(platform.machine().lower())
+
+
+def native_goarches() -> tuple[str, ...]:
+    """The linux GOARCHes the kernel runs directly."""
+    host = host_goarch()
+    return () if host is None else (host, *_ALSO_NATIVE.get(host, ()))
+
+
+@functools.cache
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
+    """The feature flags of this CPU as the kernel reports them."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.partition(":")[2].split())
+    return frozenset()
+
+
+def amd64_level(flags: frozenset[str] | None = None) -> str:
+    """The highest GOAMD64 level ("v1".."v4") this CPU supports."""
+    have = cpu_flags() if flags is None else flags
+    best = "v1"
+    needed: set[str] = set()
+    for level, features in _AMD64_LEVELS.items():
+        needed |= features
+        if not needed <= have:
+            break
+        best = level
+    return best
+
+
+def _amd64_ok(variant: str | None) -> bool:
+    if not variant or host_goarch() != "amd64":
+        return True
+    return variant <= amd64_level()  # "v1" < "v2" < "v3" < "v4" as strings
+
+
+class NativeRunner:
+    """Runs binaries of this host's own architecture (and its kernel's compat modes) directly."""
+
+    name = "native"
+    kind = "native"
+
+    def targets(self) -> Iterable[tuple[str, str]]:
+        return [("linux", goarch) for goarch in native_goarches()]
+
+    def choose(self, goos: str, goarch: str, variant: str | None) -> RunnerChoice | None:
+        if goos != "linux" or goarch not in native_goarches():
+            return None
+        if goarch == "amd64" and not _amd64_ok(variant):
+            return None
+        return RunnerChoice(name="native", program=None, installed=True, install_hint=None)
+
+    def why_not(self, goos: str, goarch: str, variant: str | None) -> str:
+        if goarch == "amd64" and not _amd64_ok(variant):
+            return (f"the binary needs GOAMD64={variant} but this CPU supports up to {amd64_level()} "
+                    f"(it would abort at start); rebuild with GOAMD64={amd64_level()} or lower")
+        return f"{goos}/{goarch} is not this machine's architecture"
+
+    def status(self) -> RunnerStatus:
+        arches = native_goarches()
+        detail = f"CPU supports GOAMD64 up to {amd64_level()}" if host_goarch() == "amd64" else None
+        return RunnerStatus(name="native", covers=tuple(f"linux/{a}" for a in arches),
+                            installed=bool(arches), detail=detail)
+
+
+RUNNER = NativeRunner()

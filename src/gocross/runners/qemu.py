@@ -1,0 +1,157 @@
+"""The qemu-user runner: ``qemu-<arch>-static BINARY ARGS`` for every foreign Linux architecture.
+
+qemu is called directly, so nothing needs binfmt_misc. The variant (GOARM, GOPPC64, GORISCV64, GOARM64)
+chooses the emulated CPU through ``QEMU_CPU``: the oldest CPU model that has everything the variant
+promises, so the variant's instructions are emulated and a binary built for a newer CPU dies with SIGILL the
+way it would on the older machine. linux/386 is never emulated: qemu-i386 7.2 crashes Go at start.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from collections.abc import Iterable
+
+from gocross.runners.base import RunnerChoice, RunnerStatus, which
+from gocross.runners.native import native_goarches
+
+INSTALL_HINT = "apt-get install qemu-user-static"
+
+# GOARCH -> qemu's name for the architecture (qemu-<name>-static).
+QEMU_ARCH: dict[str, str] = {
+    "amd64": "x86_64",
+    "arm": "arm",
+    "arm64": "aarch64",
+    "loong64": "loongarch64",
+    "mips": "mips",
+    "mipsle": "mipsel",
+    "mips64": "mips64",
+    "mips64le": "mips64el",
+    "ppc64": "ppc64",
+    "ppc64le": "ppc64le",
+    "riscv64": "riscv64",
+    "s390x": "s390x",
+}
+
+_RV_BITMANIP = "zba=true,zbb=true,zbs=true"
+# (GOARCH, variant level) -> QEMU_CPU. Checked on qemu 7.2: each model runs its level and SIGILLs on the next.
+_CPU_MODEL: dict[tuple[str, str], str] = {
+    ("arm", "5"): "arm926",
+    ("arm", "6"): "arm1176",
+    ("arm", "7"): "cortex-a7",
+    ("arm64", "v8.0"): "cortex-a57",
+    ("arm64", "v8.1"): "neoverse-n1",
+    ("arm64", "v8.2"): "neoverse-n1",
+    ("ppc64", "power8"): "power8",
+    ("ppc64", "power9"): "power9",
+    ("ppc64", "power10"): "power10",
+    ("ppc64le", "power8"): "power8",
+    ("ppc64le", "power9"): "power9",
+    ("ppc64le", "power10"): "power10",
+    ("riscv64", "rva20u64"): "rv64,zba=false,zbb=false,zbs=false",
+    ("riscv64", "rva22u64"): f"rv64,{_RV_BITMANIP}",
+    ("riscv64", "rva23u64"): f"rv64,v=true,vlen=128,{_RV_BITMANIP}",
+}
+
+# Emulated code is slower than native; soft-float code (every float op a library call) far slower still.
+QEMU_TIMEOUT_FACTOR = 10.0
+SOFTFLOAT_TIMEOUT_FACTOR = 60.0
+
+
+def split_variant(variant: str | None) -> tuple[str, frozenset[str]]:
+    """``"7,softfloat"`` -> ``("7", {"softfloat"})``; ``"v8.1,lse"`` -> ``("v8.1", {"lse"})``."""
+    if not variant:
+        return "", frozenset()
+    level, *extras = variant.split(",")
+    return level, frozenset(extras)
+
+
+def cpu_model(goarch: str, variant: str | None) -> str | None:
+    """The QEMU_CPU for a variant, or None to keep qemu's default (which runs every level)."""
+    level, _extras = split_variant(variant)
+    return _CPU_MODEL.get((goarch, level))
+
+
+def is_softfloat(goarch: str, variant: str | None) -> bool:
+    """True when the variant does floating point in software (GOARM=5, ",softfloat", GOMIPS=softfloat)."""
+    level, extras = split_variant(variant)
+    if goarch == "arm":
+        return level == "5" or "softfloat" in extras
+    return goarch.startswith("mips") and level == "softfloat"
+
+
+@functools.cache
+def _version(program: str) -> str | None:
+    try:
+        proc = subprocess.run(  # noqa: S603 - an argv list, no shell
+            [program, "--version"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    first = proc.stdout.strip().splitlines()
+    return first[0] if first else None
+
+
+def find_program(goarch: str) -> tuple[str, str | None]:
+    """(program name, full path or None): ``qemu-<arch>-static``, else the dynamic ``qemu-<arch>``."""
+    static = f"qemu-{QEMU_ARCH[goarch]}-static"
+    path = which(static)
+    if path is None:
+        dynamic = which(f"qemu-{QEMU_ARCH[goarch]}")
+        if dynamic is not None:
+            return f"qemu-{QEMU_ARCH[goarch]}", dynamic
+    return static, path
+
+
+def _emulated_goarches() -> list[str]:
+    native = native_goarches()
+    return [a for a in QEMU_ARCH if a not in native and not (a == "amd64" and "386" in native)]
+
+
+class QemuRunner:
+    """qemu-user for every Linux architecture this host does not run natively (never 386)."""
+
+    name = "qemu-user"
+    kind = "qemu"
+
+    def targets(self) -> Iterable[tuple[str, str]]:
+        return [("linux", goarch) for goarch in _emulated_goarches()]
+
+    def choose(self, goos: str, goarch: str, variant: str | None) -> RunnerChoice | None:
+        if goos != "linux" or goarch not in _emulated_goarches():
+            return None
+        program, path = find_program(goarch)
+        cpu = cpu_model(goarch, variant)
+        env = {"QEMU_CPU": cpu} if cpu else {}
+        factor = SOFTFLOAT_TIMEOUT_FACTOR if is_softfloat(goarch, variant) else QEMU_TIMEOUT_FACTOR
+        return RunnerChoice(
+            name="qemu-user",
+            program=program,
+            installed=path is not None,
+            install_hint=None if path else INSTALL_HINT,
+            env=env,
+            prefix=(path or program,),
+            timeout_factor=factor,
+            note=f"QEMU_CPU={cpu}" if cpu else None,
+        )
+
+    def why_not(self, goos: str, goarch: str, variant: str | None) -> str:
+        if goarch == "386":
+            return "qemu-i386 7.2 crashes Go binaries at start, and this kernel does not run 386 natively"
+        return f"qemu-user has no emulator for {goos}/{goarch}"
+
+    def status(self) -> RunnerStatus:
+        programs = {f"qemu-{QEMU_ARCH[a]}-static": find_program(a)[1] for a in _emulated_goarches()}
+        found = [path for path in programs.values() if path]
+        missing = [name for name, path in programs.items() if not path]
+        return RunnerStatus(
+            name="qemu-user",
+            covers=tuple(f"linux/{a}" for a in _emulated_goarches()),
+            installed=not missing,
+            programs=programs,
+            version=_version(found[0]) if found else None,
+            install_hint=INSTALL_HINT if missing else None,
+            detail=f"missing: {', '.join(missing)}" if missing else None,
+        )
+
+
+RUNNER = QemuRunner()
