@@ -1,0 +1,310 @@
+"""Running a build plan: every target in parallel, sharing one GOCACHE, never losing a finished result.
+
+Each output is written under a temporary name and renamed into place only when ``go build`` succeeded, so a
+failed, killed or cancelled build never leaves a half-written binary. Before the build the existing output is
+hard-linked to that temporary name: Go then sees its own previous output, finds the build ID up to date and
+skips the link step entirely, which is what makes a no-op rebuild cost a fraction of a second per target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from gocross import __version__
+from gocross.artifacts import Artifact, sha256_file, write_manifest
+from gocross.errors import BuildFailed
+from gocross.log import logger
+from gocross.plan import BuildOptions, BuildPlan, BuildStep, make_plan
+from gocross.toolchain import Toolchain
+
+TMP_MARK = ".gocross-tmp-"
+# Measured on the 2-core reference machine (benchmarks/bench_jobs.py, see README): 2 parallel `go build`s
+# beat 1 clearly and 3–4 gain nothing on a cold cache, while no-op rebuilds keep gaining up to ~4.
+JOBS_PER_CORE = 1
+MIN_JOBS = 2
+# Peak resident memory of one `go build` of a net/http program on a cold cache is ≈ 0.3 GiB; leave headroom.
+MEMORY_PER_JOB = 1 << 30
+
+ProgressCallback = Callable[[str, BuildStep, Artifact | None], None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """The outcome of ``gocross build``: every target's artifact, where the manifest is, how it was run."""
+
+    out_dir: Path
+    manifest: Path
+    artifacts: tuple[Artifact, ...]
+    jobs: int
+    default_targets: bool
+    go_version: str
+    seconds: float
+    cancelled: bool = False
+    not_reproducible: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> tuple[Artifact, ...]:
+        return tuple(a for a in self.artifacts if a.status == "failed")
+
+    @property
+    def built(self) -> tuple[Artifact, ...]:
+        return tuple(a for a in self.artifacts if a.ok)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.not_reproducible and not self.cancelled and bool(self.built)
+
+
+def default_jobs() -> int:
+    """Parallel builds for this machine: the measured best per core, capped by available memory."""
+    cores = os.cpu_count() or 1
+    wanted = max(MIN_JOBS, cores * JOBS_PER_CORE)
+    return max(1, min(wanted, _available_memory() // MEMORY_PER_JOB or 1))
+
+
+def _available_memory() -> int:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 4 << 30
+
+
+def build(options: BuildOptions, *, toolchain: Toolchain | None = None,
+          progress: ProgressCallback | None = None) -> BuildResult:
+    """Build every selected target; raise nothing for per-target failures — they are in the result."""
+    from gocross.toolchain import find_toolchain
+
+    tc = toolchain or find_toolchain()
+    plan = make_plan(tc, options, options.jobs or default_jobs())
+    result = run_plan(plan, progress)
+    if options.check_reproducible and not result.cancelled:
+        result = _check_reproducible(plan, result)
+    return result
+
+
+def run_plan(plan: BuildPlan, progress: ProgressCallback | None = None) -> BuildResult:
+    """Execute a plan; on Ctrl-C, stop every compiler, keep what finished, write the manifest, re-raise."""
+    _remove_stale_temporaries(plan.out_dir)
+    runner = _Runner(plan, progress or (lambda *_: None))
+    started = time.monotonic()
+    try:
+        artifacts = runner.run_all()
+    except KeyboardInterrupt:
+        _write(plan, runner.finished(), started, cancelled=True)
+        raise
+    return _write(plan, artifacts, started)
+
+
+def _write(plan: BuildPlan, artifacts: list[Artifact], started: float, cancelled: bool = False) -> BuildResult:
+    meta = {"gocross": __version__, "go": plan.toolchain.version, "package": str(plan.package_dir),
+            "cancelled": cancelled}
+    manifest = write_manifest(plan.out_dir, artifacts, meta)
+    order = {step.target.name: i for i, step in enumerate(plan.steps)}
+    ordered = tuple(sorted(artifacts, key=lambda a: order.get(a.target, 0)))
+    return BuildResult(plan.out_dir, manifest, ordered, plan.jobs, plan.default_targets,
+                       plan.toolchain.version, time.monotonic() - started, cancelled)
+
+
+class _Runner:
+    """Runs the steps on a thread pool and keeps the live processes so a cancel can stop them all."""
+
+    def __init__(self, plan: BuildPlan, progress: ProgressCallback) -> None:
+        self.plan = plan
+        self.progress = progress
+        self.lock = threading.Lock()
+        self.procs: set[subprocess.Popen[bytes]] = set()
+        self.done: list[Artifact] = []
+        self.cancelled = threading.Event()
+
+    def run_all(self) -> list[Artifact]:
+        with ThreadPoolExecutor(max_workers=self.plan.jobs, thread_name_prefix="gocross-build") as pool:
+            futures: list[Future[Artifact]] = [pool.submit(self._one, s) for s in self.plan.steps]
+            try:
+                for future in futures:
+                    while True:
+                        try:
+                            future.result(timeout=0.2)  # short waits keep the main thread responsive to ^C
+                            break
+                        except TimeoutError:
+                            continue
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                self.cancel()  # before the pool's shutdown waits on the workers' compilers
+                raise
+        return list(self.done)
+
+    def finished(self) -> list[Artifact]:
+        with self.lock:
+            return [a for a in self.done if a.status in ("ok", "failed", "skipped")]
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        with self.lock:
+            procs = list(self.procs)
+        for proc in procs:
+            _kill_group(proc)
+
+    def _one(self, step: BuildStep) -> Artifact:
+        if self.cancelled.is_set():
+            return _record_only(step, "cancelled", "cancelled before it started")
+        self.progress("start", step, None)
+        if step.skip_reason:
+            artifact = _record_only(step, "skipped", step.skip_reason)
+        else:
+            artifact = self._compile(step)
+        with self.lock:
+            if not (self.cancelled.is_set() and artifact.status == "failed"):
+                self.done.append(artifact)
+        self.progress("done", step, artifact)
+        return artifact
+
+    def _compile(self, step: BuildStep) -> Artifact:
+        started = time.monotonic()
+        tmp = step.output.with_name(f"{TMP_MARK}{os.getpid()}-{step.output.name}")
+        relink_probe = _seed_temporary(step.output, tmp)
+        try:
+            code, output = self._go_build(step, tmp)
+            seconds = time.monotonic() - started
+            if code != 0:
+                return _record_only(step, "failed", _clean_go_output(output, code), seconds)
+            relinked = relink_probe is None or tmp.stat().st_ino != relink_probe
+            tmp.replace(step.output)
+            return _record_built(step, seconds, relinked)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    def _go_build(self, step: BuildStep, tmp: Path) -> tuple[int, str]:
+        argv = [*step.argv[:-2], str(tmp), step.argv[-1]]  # "-o OUTPUT ." → "-o TMP ."
+        logger.debug("%s: %s", step.target.name, " ".join(argv))
+        proc = subprocess.Popen(argv, cwd=self.plan.package_dir, env=self.plan.toolchain.environ(step.env),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+        with self.lock:
+            self.procs.add(proc)
+        try:
+            out, _ = proc.communicate()
+        finally:
+            with self.lock:
+                self.procs.discard(proc)
+        return proc.returncode, out.decode("utf-8", "replace")
+
+
+def _seed_temporary(output: Path, tmp: Path) -> int | None:
+    """Hard-link the previous output to the temporary name so Go can see it is up to date; return its inode."""
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    try:
+        os.link(output, tmp)
+        return tmp.stat().st_ino
+    except OSError:
+        return None
+
+
+def _record_only(step: BuildStep, status: str, error: str, seconds: float = 0.0) -> Artifact:
+    t = step.target
+    return Artifact(t.name, t.goos, t.goarch, t.variant, t.variant_var, None, None, None, seconds,
+                    status, error)  # type: ignore[arg-type]
+
+
+def _record_built(step: BuildStep, seconds: float, relinked: bool) -> Artifact:
+    t = step.target
+    size = step.output.stat().st_size
+    return Artifact(t.name, t.goos, t.goarch, t.variant, t.variant_var, step.output, size,
+                    sha256_file(step.output), seconds, "ok", None, relinked)
+
+
+def _clean_go_output(output: str, code: int) -> str:
+    lines = [ln for ln in output.strip().splitlines() if ln.strip()]
+    if not lines:
+        return f"go build exited with status {code} and printed nothing"
+    return "\n".join(lines[-40:])
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a `go build` and the compilers/linker it started (they share its process group)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=3)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _remove_stale_temporaries(out_dir: Path) -> None:
+    """Remove temporaries left by a gocross that was killed outright (SIGKILL cannot be cleaned up after)."""
+    for path in out_dir.glob(f"{TMP_MARK}*"):
+        pid = path.name.removeprefix(TMP_MARK).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _check_reproducible(plan: BuildPlan, first: BuildResult) -> BuildResult:
+    """Build again from a copy of the module at another path, with an empty GOCACHE, and compare bytes."""
+    from gocross.config import module_root
+
+    root = module_root(plan.package_dir) or plan.package_dir
+    with tempfile.TemporaryDirectory(prefix="gocross-repro-") as scratch:
+        copy_root = Path(scratch) / "src" / root.name
+        shutil.copytree(root, copy_root, symlinks=True,
+                        ignore=shutil.ignore_patterns(plan.out_dir.name) if plan.out_dir.parent == root else None)
+        second = _replan(plan, copy_root / plan.package_dir.relative_to(root), Path(scratch) / "out")
+        cache = {"GOCACHE": str(Path(scratch) / "gocache")}
+        steps = tuple(replace(s, env={**s.env, **cache}) for s in second.steps)
+        again = run_plan(replace(second, steps=steps))
+        hashes = {a.target: a.sha256 for a in again.artifacts if a.ok}
+    differ = tuple(a.target for a in first.built if hashes.get(a.target) != a.sha256)
+    return replace(first, not_reproducible=differ)
+
+
+def _replan(plan: BuildPlan, package_dir: Path, out_dir: Path) -> BuildPlan:
+    out_dir.mkdir(parents=True)
+    steps = []
+    for step in plan.steps:
+        if step.skip_reason:
+            continue
+        output = out_dir / step.output.name
+        argv = (*step.argv[:-3], "-o", str(output), ".")
+        steps.append(replace(step, output=output, argv=argv))
+    return replace(plan, package_dir=package_dir, out_dir=out_dir, steps=tuple(steps))
+
+
+def raise_for_failures(result: BuildResult) -> None:
+    """For callers that want an exception: summarise which targets failed (the CLI exit status)."""
+    if result.not_reproducible:
+        raise BuildFailed(f"{len(result.not_reproducible)} target(s) are not reproducible: "
+                          f"{', '.join(result.not_reproducible)}; two builds from different folders differ.")
+    if result.failed:
+        names = ", ".join(a.target for a in result.failed)
+        raise BuildFailed(f"{len(result.failed)} of {len(result.artifacts)} target(s) failed to build: {names}; "
+                          "see the compiler output above.")
+    if not result.built:
+        raise BuildFailed("Nothing was built: every selected target was skipped; see the reasons above.")

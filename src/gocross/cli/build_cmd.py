@@ -1,0 +1,131 @@
+"""`gocross build`: build the matrix, show progress, then one summary table (or JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from gocross.cli.app import App, pass_app, plain_output
+
+if TYPE_CHECKING:
+    from gocross.artifacts import Artifact
+    from gocross.build import BuildResult
+    from gocross.plan import BuildStep
+
+
+@click.command()
+@click.argument("package_dir", required=False, default=".", type=click.Path(path_type=Path))
+@click.option("-t", "--target", "targets", multiple=True, metavar="SELECTOR",
+              help="Targets to build: os/arch[/variant], globs, sets, !exclusions; repeat or comma-separate.")
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), help="Output folder (default: dist/).")
+@click.option("--name", "name_template", metavar="TEMPLATE",
+              help="Output name template (default {name}_{os}_{arch}{variant}{ext}).")
+@click.option("--ldflags", help="Extra linker flags, passed to go build -ldflags.")
+@click.option("--tags", help="Build tags, comma-separated.")
+@click.option("--trimpath/--no-trimpath", default=None, help="Remove file system paths (default: on).")
+@click.option("--strip/--no-strip", default=None, help="Strip symbols and DWARF (-s -w).")
+@click.option("--version", "version", metavar="V", help="Stamp -X main.version=V (and commit/date from git).")
+@click.option("--cgo/--no-cgo", default=None, help="CGO_ENABLED=1 (needs a C compiler per target; default off).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Targets built in parallel (default: measured).")
+@click.option("--check-reproducible", is_flag=True,
+              help="Build again from a copy at another path with an empty cache and compare the bytes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the artifact list as JSON instead of a table.")
+@pass_app
+def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path | None,
+          name_template: str | None, ldflags: str | None, tags: str | None, trimpath: bool | None,
+          strip: bool | None, version: str | None, cgo: bool | None, jobs: int | None,
+          check_reproducible: bool, as_json: bool) -> None:
+    """Build PACKAGE_DIR (default: .) for every selected target, in parallel."""
+    from gocross.build import build as run_build
+    from gocross.build import raise_for_failures
+    from gocross.plan import BuildOptions
+
+    options = BuildOptions(
+        package_dir=package_dir, targets=targets, out_dir=out_dir, name_template=name_template,
+        ldflags=ldflags, tags=tuple(t for t in tags.split(",") if t) if tags is not None else None,
+        trimpath=trimpath, strip=strip, version=version, cgo=cgo, jobs=jobs,
+        check_reproducible=check_reproducible,
+    )
+    progress = _Progress(app, quiet=as_json)
+    with progress:
+        result = run_build(options, toolchain=app.toolchain, progress=progress)
+    if as_json:
+        app.print_json({"manifest": str(result.manifest),
+                        "artifacts": [a.to_json(result.out_dir) for a in result.artifacts]})
+    else:
+        _render(app, result)
+    raise_for_failures(result)
+
+
+class _Progress:
+    """Live progress on a terminal; one plain line per finished target otherwise (CI, pipes, --json)."""
+
+    def __init__(self, app: App, quiet: bool) -> None:
+        self.app = app
+        self.quiet = quiet
+        self.live = None if quiet or plain_output() else self._make_live()
+        self.task = None
+
+    def _make_live(self):  # type: ignore[no-untyped-def]
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        return Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("{task.description}"), console=self.app.err_console, transient=True)
+
+    def __enter__(self) -> _Progress:
+        if self.live is not None:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+
+    def __call__(self, event: str, step: BuildStep, artifact: Artifact | None) -> None:
+        if self.live is not None:
+            if self.task is None:
+                self.task = self.live.add_task("", total=None)
+            if event == "done":
+                self.live.advance(self.task)
+            self.live.update(self.task, description=step.target.name)
+        elif event == "done" and artifact is not None and not self.quiet:
+            click.echo(f"{artifact.status:>9}  {artifact.target}  {artifact.seconds:.1f}s", err=True)
+
+
+def _render(app: App, result: BuildResult) -> None:
+    from rich.table import Table
+
+    if result.default_targets:
+        app.console.print("No --target given and none in gocross.toml: building Go's first-class ports "
+                          "(`first-class`).")
+    table = Table(title_justify="left", title=f"{len(result.built)} of {len(result.artifacts)} targets built "
+                  f"in {result.seconds:.1f}s with {result.go_version}, {result.jobs} in parallel")
+    for column, justify in (("target", "left"), ("output", "left"), ("size", "right"),
+                            ("seconds", "right"), ("status", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for a in result.artifacts:
+        status = a.status if a.relinked is not False else "ok (up to date)"
+        table.add_row(a.target, _rel(a.path) if a.path else "-", _size(a.size), f"{a.seconds:.2f}",
+                      status if a.target not in result.not_reproducible else "NOT REPRODUCIBLE")
+    app.console.print(table)
+    for a in result.artifacts:
+        if a.status in ("failed", "skipped") and a.error:
+            label = "failed" if a.status == "failed" else "skipped"
+            app.console.print(f"\n[bold]{a.target} {label}:[/bold]", markup=True)
+            app.console.print(a.error, markup=False)
+    app.console.print(f"\nmanifest: {_rel(result.manifest)}")
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return "-"
+    return f"{size / (1 << 20):.1f} MiB"

@@ -1,0 +1,187 @@
+"""From options to a build plan: which targets, which output names, which exact ``go build`` argv and env.
+
+Planning does no building, so mistakes (unknown target, clashing names, unwritable folder, missing package)
+are reported before a single compiler runs.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gocross.config import Config, load_config, module_root
+from gocross.errors import OutputError, UsageError
+from gocross.targets import Target, select_targets
+from gocross.toolchain import Toolchain
+
+DEFAULT_TEMPLATE = "{name}_{os}_{arch}{variant}{ext}"
+DEFAULT_SET = "first-class"
+TEMPLATE_FIELDS = {"name", "os", "arch", "variant", "ext", "version", "target"}
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What the user asked for; ``None`` means "take it from gocross.toml, else the default"."""
+
+    package_dir: Path = Path(".")
+    targets: tuple[str, ...] = ()
+    out_dir: Path | None = None
+    name_template: str | None = None
+    ldflags: str | None = None
+    tags: tuple[str, ...] | None = None
+    trimpath: bool | None = None
+    strip: bool | None = None
+    version: str | None = None
+    cgo: bool | None = None
+    jobs: int | None = None
+    check_reproducible: bool = False
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    target: Target
+    output: Path
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    skip_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    toolchain: Toolchain
+    package_dir: Path
+    out_dir: Path
+    name: str
+    steps: tuple[BuildStep, ...]
+    jobs: int
+    default_targets: bool  # True when neither --target nor gocross.toml chose the targets
+    config_path: Path | None
+
+
+def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPlan:
+    package_dir = _check_package_dir(options.package_dir)
+    config = load_config(package_dir)
+    selectors = options.targets or config.targets
+    default_targets = not selectors
+    targets = select_targets(toolchain, selectors or (DEFAULT_SET,), config.sets)
+    out_dir = _prepare_out_dir(_out_dir(options, config, package_dir))
+    name = _program_name(package_dir)
+    template = options.name_template or config.name or DEFAULT_TEMPLATE
+    argv_base = _go_build_args(toolchain, options, config, package_dir)
+    cgo = options.cgo if options.cgo is not None else bool(config.cgo)
+    steps = []
+    for target in targets:
+        output = out_dir / _render_name(template, name, target, options.version)
+        env = {**target.env, "CGO_ENABLED": "1" if cgo else "0", **options.extra_env}
+        skip = None if cgo else target.external_link_reason()
+        argv = (*argv_base, "-o", str(output), ".")
+        steps.append(BuildStep(target, output, argv, env, skip))
+    _check_unique_outputs(steps, template)
+    return BuildPlan(toolchain, package_dir, out_dir, name, tuple(steps), jobs, default_targets, config.path)
+
+
+def _check_package_dir(path: Path) -> Path:
+    path = path.resolve()
+    if not path.is_dir():
+        raise UsageError(f"Package directory {path} does not exist; pass the folder that holds your main "
+                         "package, e.g. `gocross build examples/hello`.")
+    if not any(p.suffix == ".go" for p in path.iterdir()):
+        raise UsageError(f"{path} holds no .go files; pass the folder of your main package.")
+    if module_root(path) is None:
+        raise UsageError(f"{path} is not inside a Go module (no go.mod found); run `go mod init` there first.")
+    return path
+
+
+def _out_dir(options: BuildOptions, config: Config, package_dir: Path) -> Path:
+    if options.out_dir is not None:
+        return options.out_dir.resolve()
+    if config.out and config.path:
+        return (config.path.parent / config.out).resolve()
+    return (package_dir / "dist").resolve()
+
+
+def _prepare_out_dir(out_dir: Path) -> Path:
+    """Create the output folder and prove it is writable now, rather than after minutes of compiling."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".gocross-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise OutputError(f"Cannot write to the output folder {out_dir} ({reason}); choose another with --out "
+                          "or fix its permissions.") from None
+    return out_dir
+
+
+def _program_name(package_dir: Path) -> str:
+    return package_dir.name or "main"
+
+
+def _render_name(template: str, name: str, target: Target, version: str | None) -> str:
+    fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    unknown = sorted(set(fields) - TEMPLATE_FIELDS)
+    if unknown:
+        raise UsageError(f"The name template {template!r} uses unknown field(s) {', '.join(unknown)}; "
+                         f"use {', '.join(sorted(TEMPLATE_FIELDS))}.")
+    return template.format(
+        name=name, os=target.goos, arch=target.goarch, ext=target.exe_suffix, version=version or "",
+        variant=f"_{target.variant_token}" if target.variant else "", target=target.name.replace("/", "_"),
+    )
+
+
+def _check_unique_outputs(steps: list[BuildStep], template: str) -> None:
+    seen: dict[Path, str] = {}
+    for step in steps:
+        if step.output in seen:
+            raise UsageError(f"The name template {template!r} gives {seen[step.output]} and {step.target.name} "
+                             "the same file name; add {os}, {arch} and {variant} to it.")
+        seen[step.output] = step.target.name
+
+
+def _go_build_args(toolchain: Toolchain, options: BuildOptions, config: Config, package_dir: Path) -> list[str]:
+    argv = [str(toolchain.go), "build"]
+    trimpath = options.trimpath if options.trimpath is not None else (config.trimpath is not False)
+    if trimpath:
+        argv.append("-trimpath")
+    tags = options.tags if options.tags is not None else config.tags
+    if tags:
+        argv.append(f"-tags={','.join(tags)}")
+    ldflags = _ldflags(options, config, package_dir)
+    if ldflags:
+        argv.append(f"-ldflags={ldflags}")
+    return argv
+
+
+def _ldflags(options: BuildOptions, config: Config, package_dir: Path) -> str:
+    parts: list[str] = []
+    base = options.ldflags if options.ldflags is not None else config.ldflags
+    if base:
+        parts.append(base)
+    strip = options.strip if options.strip is not None else bool(config.strip)
+    if strip:
+        parts.append("-s -w")
+    if options.version:
+        parts.append(f"-X main.version={options.version}")
+        commit, date = _git_stamp(package_dir)
+        if commit:
+            parts.append(f"-X main.commit={commit} -X main.date={date}")
+    return " ".join(parts)
+
+
+def _git_stamp(package_dir: Path) -> tuple[str | None, str | None]:
+    """The checkout's commit and *commit* date: stamping the build time would break reproducibility."""
+    try:
+        proc = subprocess.run(["git", "log", "-1", "--format=%H %cI"], cwd=package_dir,
+                              capture_output=True, text=True, timeout=30, check=False)
+    except OSError:
+        return None, None
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return None, None
+    commit, date = proc.stdout.split()
+    return commit, date

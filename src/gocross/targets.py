@@ -1,0 +1,192 @@
+"""Targets and selectors.
+
+The set of targets always comes from the installed toolchain (``go tool dist list -json``), never from a
+list in gocross. A selector picks targets out of it; the grammar is shared by every command:
+
+- ``linux/arm64`` — one target; ``linux/arm/v6``, ``linux/amd64/v3``, ``linux/mips/softfloat`` — a variant;
+- ``linux/*``, ``*/arm64`` — shell-style globs over os/arch (a variant may follow a glob: ``*/amd64/v3``);
+- ``all``, ``first-class`` and the user's own named sets from ``gocross.toml`` ``[sets]``;
+- ``!windows/*`` — exclusion, applied after every inclusion (alone, it excludes from ``all``);
+- several selectors: repeat ``--target`` or separate them with commas.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from gocross import variants
+from gocross.errors import UsageError
+from gocross.toolchain import Toolchain
+
+# Ports that only link externally (Go's cmd/link "requires external linking"): without cgo and a C
+# toolchain for the target, `go build` cannot produce them. Explained per target instead of Go's raw error.
+EXTERNAL_LINK_REASON = {
+    "ios": "ios/{arch} needs cgo and Apple's toolchain (Xcode clang) for external linking; build it on macOS "
+    "with --cgo and CC set to the iOS clang",
+    "android": "android/{arch} needs cgo and the Android NDK's clang for external linking; set CC to the NDK "
+    "compiler for this target and build with --cgo",
+}
+_INTERNAL_LINK_ANDROID = {"arm64"}
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """One port of the installed toolchain, as ``go tool dist list -json`` describes it."""
+
+    goos: str
+    goarch: str
+    first_class: bool
+    cgo_supported: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.goos}/{self.goarch}"
+
+    @property
+    def needs_external_linking(self) -> bool:
+        return self.goos == "ios" or (self.goos == "android" and self.goarch not in _INTERNAL_LINK_ANDROID)
+
+
+@dataclass(frozen=True, order=True)
+class Target:
+    """A target to build: a port, optionally pinned to one architecture variant (Go's own spelling)."""
+
+    goos: str
+    goarch: str
+    variant: str | None = None
+    variant_var: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The selector spelling: ``linux/arm64``, ``linux/arm/v6``."""
+        base = f"{self.goos}/{self.goarch}"
+        return f"{base}/{self.variant_token}" if self.variant else base
+
+    @property
+    def variant_token(self) -> str:
+        return variants.variant_token(self.goarch, self.variant) if self.variant else ""
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {"GOOS": self.goos, "GOARCH": self.goarch}
+        if self.variant and self.variant_var:
+            env[self.variant_var] = self.variant
+        return env
+
+    @property
+    def exe_suffix(self) -> str:
+        if self.goos == "windows":
+            return ".exe"
+        return ".wasm" if self.goarch == "wasm" else ""
+
+    def external_link_reason(self) -> str | None:
+        info = TargetInfo(self.goos, self.goarch, False, True)
+        if not info.needs_external_linking:
+            return None
+        return EXTERNAL_LINK_REASON[self.goos].format(arch=self.goarch)
+
+
+def list_targets(toolchain: Toolchain, selectors: Sequence[str] = (),
+                 sets: Mapping[str, Sequence[str]] | None = None) -> list[TargetInfo]:
+    """The toolchain's ports, optionally filtered by selectors (variants are ignored for listing)."""
+    infos = _infos(toolchain)
+    if not selectors:
+        return infos
+    chosen = {(t.goos, t.goarch) for t in select_targets(toolchain, selectors, sets)}
+    return [i for i in infos if (i.goos, i.goarch) in chosen]
+
+
+def _infos(toolchain: Toolchain) -> list[TargetInfo]:
+    return [
+        TargetInfo(str(e["GOOS"]), str(e["GOARCH"]), bool(e.get("FirstClass")), bool(e.get("CgoSupported")))
+        for e in toolchain.dist_list()
+    ]
+
+
+def split_selectors(raw: Iterable[str]) -> list[str]:
+    """Flatten repeated and comma-separated selectors: ``["a,b", "c"]`` → ``["a", "b", "c"]``."""
+    return [part.strip() for item in raw for part in item.split(",") if part.strip()]
+
+
+def select_targets(toolchain: Toolchain, selectors: Sequence[str],
+                   sets: Mapping[str, Sequence[str]] | None = None) -> list[Target]:
+    """Resolve selectors to an ordered, duplicate-free list of targets, or raise UsageError naming the bad one."""
+    resolver = _Resolver(_infos(toolchain), toolchain.version_tuple[:2], dict(sets or {}))
+    include: list[Target] = []
+    exclude: list[Target] = []
+    parts = split_selectors(selectors)
+    for part in parts:
+        if part.startswith("!"):
+            exclude.extend(resolver.resolve(part[1:], ()))
+        else:
+            include.extend(resolver.resolve(part, ()))
+    if not include and exclude:
+        include = resolver.resolve("all", ())
+    excluded = set(exclude)
+    seen: set[Target] = set()
+    result = []
+    for t in include:
+        if t not in excluded and t not in seen:
+            seen.add(t)
+            result.append(t)
+    if not result and parts:
+        raise UsageError(f"The selectors {', '.join(parts)} leave no target to work on; "
+                         "drop an exclusion or widen a pattern.")
+    return result
+
+
+@dataclass(frozen=True)
+class _Resolver:
+    infos: list[TargetInfo]
+    go: tuple[int, int]
+    sets: dict[str, Sequence[str]]
+
+    def resolve(self, selector: str, stack: tuple[str, ...]) -> list[Target]:
+        if selector == "all":
+            return [Target(i.goos, i.goarch) for i in self.infos]
+        if selector == "first-class":
+            return [Target(i.goos, i.goarch) for i in self.infos if i.first_class]
+        if selector in self.sets:
+            if selector in stack:
+                raise UsageError(f"The target set {selector!r} includes itself; fix [sets] in gocross.toml.")
+            out: list[Target] = []
+            for inner in split_selectors(self.sets[selector]):
+                out.extend(self.resolve(inner, (*stack, selector)))
+            return out
+        return self._resolve_pattern(selector)
+
+    def _resolve_pattern(self, selector: str) -> list[Target]:
+        pieces = selector.split("/")
+        if len(pieces) not in (2, 3) or not all(pieces):
+            raise UsageError(self._unknown(selector, "is not os/arch, os/arch/variant, a glob or a set name"))
+        pattern = "/".join(pieces[:2])
+        token = pieces[2] if len(pieces) == 3 else None
+        matches = [i for i in self.infos if fnmatch.fnmatchcase(i.name, pattern)]
+        if not matches:
+            raise UsageError(self._unknown(selector, "matches no target of this toolchain"))
+        if token is None:
+            return [Target(i.goos, i.goarch) for i in matches]
+        return self._with_variant(selector, matches, token)
+
+    def _with_variant(self, selector: str, matches: list[TargetInfo], token: str) -> list[Target]:
+        out: list[Target] = []
+        problem = ""
+        for info in matches:
+            parsed = variants.parse_variant(info.goarch, token, self.go)
+            if isinstance(parsed, str):
+                problem = parsed
+                continue
+            var, value = parsed
+            out.append(Target(info.goos, info.goarch, value, var))
+        if not out:
+            raise UsageError(f"Unknown variant {token!r} in {selector!r}: {problem}.")
+        return out
+
+    def _unknown(self, selector: str, why: str) -> str:
+        names = ["all", "first-class", *self.sets, *(i.name for i in self.infos)]
+        close = difflib.get_close_matches(selector, names, n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(close)}?" if close else "run `gocross targets` to list them."
+        return f"Unknown target {selector!r} ({why}); {hint}"
