@@ -73,7 +73,8 @@ def build_go(toolchain: Toolchain, tmp_path_factory: pytest.TempPathFactory) -> 
         name: str = "prog",
     ) -> Path:
         env = dict(env or {})
-        flags = list(flags or [])
+        # -trimpath like `gocross build`, so both share the standard library already in the GOCACHE.
+        flags = list(flags if flags is not None else ["-trimpath"])
         key_src = source.read_text() if isinstance(source, Path) and source.is_file() else str(source)
         key = hashlib.sha256(repr((key_src, goos, goarch, sorted(env.items()), flags)).encode()).hexdigest()[:16]
         if key in built:
@@ -95,3 +96,18 @@ def build_go(toolchain: Toolchain, tmp_path_factory: pytest.TempPathFactory) -> 
         return out
 
     yield build
+
+
+POST_TARGETS = ("linux/amd64", "linux/arm64", "linux/ppc64le", "linux/ppc64", "linux/s390x")
+
+
+@pytest.fixture(scope="session")
+def hello_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/hello built once by `gocross build` for the post's five architectures; returns the dist dir."""
+    from gocross.build import build
+    from gocross.plan import BuildOptions
+
+    out = tmp_path_factory.mktemp("hello-dist")
+    result = build(BuildOptions(package_dir=HELLO, targets=POST_TARGETS, out_dir=out))
+    assert result.ok, [a.error for a in result.failed]
+    return out
