@@ -115,23 +115,8 @@ def select_targets(toolchain: Toolchain, selectors: Sequence[str],
                    sets: Mapping[str, Sequence[str]] | None = None) -> list[Target]:
     """Resolve selectors to an ordered, duplicate-free list of targets, or raise UsageError naming the bad one."""
     resolver = _Resolver(_infos(toolchain), toolchain.version_tuple[:2], dict(sets or {}))
-    include: list[Target] = []
-    exclude: list[Target] = []
     parts = split_selectors(selectors)
-    for part in parts:
-        if part.startswith("!"):
-            exclude.extend(resolver.resolve(part[1:], ()))
-        else:
-            include.extend(resolver.resolve(part, ()))
-    if not include and exclude:
-        include = resolver.resolve("all", ())
-    excluded = set(exclude)
-    seen: set[Target] = set()
-    result = []
-    for t in include:
-        if t not in excluded and t not in seen:
-            seen.add(t)
-            result.append(t)
+    result = resolver.expand(parts, ())
     if not result and parts:
         raise UsageError(f"The selectors {', '.join(parts)} leave no target to work on; "
                          "drop an exclusion or widen a pattern.")
@@ -144,6 +129,19 @@ class _Resolver:
     go: tuple[int, int]
     sets: dict[str, Sequence[str]]
 
+    def expand(self, parts: Sequence[str], stack: tuple[str, ...]) -> list[Target]:
+        """Inclusions in order, minus every exclusion; exclusions alone start from ``all``."""
+        include: list[Target] = []
+        exclude: set[Target] = set()
+        for part in parts:
+            if part.startswith("!"):
+                exclude.update(self.resolve(part[1:], stack))
+            else:
+                include.extend(self.resolve(part, stack))
+        if not include and exclude:
+            include = self.resolve("all", stack)
+        return list(dict.fromkeys(t for t in include if t not in exclude))
+
     def resolve(self, selector: str, stack: tuple[str, ...]) -> list[Target]:
         if selector == "all":
             return [Target(i.goos, i.goarch) for i in self.infos]
@@ -152,10 +150,7 @@ class _Resolver:
         if selector in self.sets:
             if selector in stack:
                 raise UsageError(f"The target set {selector!r} includes itself; fix [sets] in gocross.toml.")
-            out: list[Target] = []
-            for inner in split_selectors(self.sets[selector]):
-                out.extend(self.resolve(inner, (*stack, selector)))
-            return out
+            return self.expand(split_selectors(self.sets[selector]), (*stack, selector))
         return self._resolve_pattern(selector)
 
     def _resolve_pattern(self, selector: str) -> list[Target]:
