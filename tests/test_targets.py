@@ -6,11 +6,11 @@ import json
 from dataclasses import replace
 
 import pytest
+from tests.helpers import assert_clean_error, gocross
 
 from gocross.errors import UsageError
 from gocross.targets import list_targets, select_targets
 from gocross.toolchain import Toolchain
-from tests.helpers import assert_clean_error, gocross
 
 POST = ["linux/amd64", "linux/arm64", "linux/ppc64le", "linux/ppc64", "linux/s390x"]
 
@@ -72,7 +72,7 @@ def test_variants(toolchain: Toolchain) -> None:
 
 def test_variants_are_validated_against_the_toolchain_version(toolchain: Toolchain) -> None:
     old = replace(toolchain, version="go1.20.14")  # same binary, asked as if it were go1.20
-    with pytest.raises(UsageError, match="GORISCV64 takes rva20u64, rva22u64, rva23u64 with go1.27"):
+    with pytest.raises(UsageError, match=r"GORISCV64 takes rva20u64, rva22u64, rva23u64 with go1\.27"):
         select_targets(toolchain, ["linux/riscv64/rva99u64"])
     with pytest.raises(UsageError, match=r"GOPPC64 takes power8, power9 with go1\.20"):
         select_targets(old, ["linux/ppc64le/power10"])

