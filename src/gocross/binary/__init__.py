@@ -1,0 +1,139 @@
+"""Reading binaries of every format Go produces: what a file is, which target it is for, whether it runs here.
+
+``inspect(path)`` maps the file read-only and reads only the headers and the few ranges that hold facts
+(build info, notes, pclntab header), so it is fast enough to call on every artifact of a build; it has no
+side effects. Damaged files raise InspectError; files that are simply not Go programs are described, with
+``is_go=False``. The format libraries (lief, pyelftools, ...) are test oracles only: their import time alone
+would make a single ``gocross inspect`` slower than ``file``.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from gocross.binary.assemble import facts_for, go_facts, slice_view
+from gocross.binary.jsonout import to_json
+from gocross.binary.model import BinaryInfo, Evidence, InspectFailure, Module, RunsHere
+from gocross.binary.reader import Corrupt, Reader
+from gocross.errors import InspectError
+
+_FIX = "rebuild it or copy it again"
+
+
+def inspect(path: str | os.PathLike[str], *, runs_here: bool = True) -> BinaryInfo:
+    """Describe one file. ``runs_here=False`` skips the verdict (which looks at this host's tools and CPU)."""
+    p = Path(path)
+    try:
+        fd = os.open(p, os.O_RDONLY)
+    except FileNotFoundError:
+        raise InspectError(f"{p} does not exist; check the path.") from None
+    except IsADirectoryError:
+        raise InspectError(f"{p} is a directory; pass the files in it or use inspect_many.") from None
+    except OSError as exc:
+        raise InspectError(f"{p} cannot be opened ({exc.strerror}); check its permissions.") from None
+    try:
+        info = _inspect_fd(fd, p)
+    finally:
+        os.close(fd)
+    if runs_here:
+        from gocross.binary.verdict import verdict
+
+        info = replace(info, runs_here=verdict(info))
+    return info
+
+
+def _inspect_fd(fd: int, p: Path) -> BinaryInfo:
+    st = os.fstat(fd)
+    if stat.S_ISDIR(st.st_mode):
+        raise InspectError(f"{p} is a directory; pass the files in it or use inspect_many.")
+    if not stat.S_ISREG(st.st_mode):
+        raise InspectError(f"{p} is not a regular file; inspect reads files only.")
+    if st.st_size == 0:
+        return BinaryInfo(path=str(p), size=0, format="empty", description="empty file — not a Go binary")
+    try:
+        mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError) as exc:
+        raise InspectError(f"{p} cannot be read ({exc}); check that it is a readable file.") from None
+    try:
+        return _from_buffer(mm, str(p), st.st_size)
+    except Corrupt as exc:
+        raise InspectError(f"{p} is truncated or corrupt: {exc}; {_FIX}.") from None
+    except OSError as exc:  # e.g. the file shrank under the mapping (SIGBUS is not catchable; EIO is)
+        raise InspectError(f"{p} could not be read to the end ({exc}); {_FIX}.") from None
+    finally:
+        mm.close()
+
+
+def _from_buffer(mm: mmap.mmap, path: str, size: int) -> BinaryInfo:
+    r = Reader(mm)
+    from gocross.binary import macho
+
+    if macho.is_fat(r):
+        return _universal(mm, r, path, size)
+    return go_facts(r, facts_for(r), path, size)
+
+
+def _universal(mm: mmap.mmap, r: Reader, path: str, size: int) -> BinaryInfo:
+    """A Mach-O universal file: inspect each slice; the top level describes the first Go slice."""
+    from gocross.binary import macho
+
+    slices = []
+    with memoryview(mm) as buf:
+        for off, length, _cpu in macho.fat_slices(r):
+            sub = slice_view(buf, off, length)
+            try:
+                reader = Reader(sub)
+                slices.append(go_facts(reader, facts_for(reader), f"{path}[{off:#x}]", length))
+            finally:
+                sub.release()
+    first = next((s for s in slices if s.is_go), slices[0] if slices else None)
+    if first is None:
+        raise Corrupt("the universal file holds no slices")
+    arches = ", ".join(s.goarch or s.machine or "?" for s in slices)
+    return replace(first, path=path, size=size, format="Mach-O universal", slices=tuple(slices),
+                   description=f"Mach-O universal binary with {len(slices)} architectures ({arches}): "
+                               f"{first.description}")
+
+
+def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """The files named, with directories expanded recursively (sorted; symlinked directories skipped)."""
+    for item in paths:
+        p = Path(item)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                for name in sorted(files):
+                    child = Path(root) / name
+                    if child.is_file():
+                        yield child
+        else:
+            yield p
+
+
+def inspect_many(paths: Iterable[str | os.PathLike[str]], *,
+                 runs_here: bool = True) -> list[BinaryInfo | InspectFailure]:
+    """Inspect files and directories; a file that cannot be read becomes an InspectFailure, not an error."""
+    out: list[BinaryInfo | InspectFailure] = []
+    for p in iter_files(paths):
+        try:
+            out.append(inspect(p, runs_here=runs_here))
+        except InspectError as exc:
+            out.append(InspectFailure(str(p), str(exc)))
+    return out
+
+
+__all__ = [
+    "BinaryInfo",
+    "Evidence",
+    "InspectFailure",
+    "Module",
+    "RunsHere",
+    "inspect",
+    "inspect_many",
+    "to_json",
+]

@@ -1,0 +1,212 @@
+"""From bytes to a BinaryInfo: recognise the format, let its module read the headers, then add the Go facts.
+
+The Go facts have one order of trust everywhere: build info (what the go command recorded), then the
+pclntab (present in every Go binary, even stripped or pre-1.18 ones), then the format's headers. Each fact
+records its source in ``evidence``, and a disagreement between headers and build info is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from gocross.binary import buildinfo, elf, macho, pclntab, pe, plan9, wasm, xcoff
+from gocross.binary.model import BinaryInfo, Facts, Module
+from gocross.binary.reader import AddressMap, Corrupt, Reader
+
+_GO_BUILD_ID = b'\xff Go build ID: "'
+_DATA_MAGICS = (
+    (b"\xff\xd8\xff", "JPEG image data"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image data"),
+    (b"GIF8", "GIF image data"),
+    (b"%PDF-", "PDF document"),
+    (b"PK\x03\x04", "Zip archive data"),
+    (b"\x1f\x8b", "gzip compressed data"),
+    (b"BZh", "bzip2 compressed data"),
+    (b"\xfd7zXZ\x00", "XZ compressed data"),
+    (b"!<arch>\n", "ar archive (static library)"),
+    (b"\xca\xfe\xba\xbe", "Java class file"),
+)
+_VARIANT_VARS = {
+    "amd64": "GOAMD64", "386": "GO386", "arm": "GOARM", "arm64": "GOARM64", "mips": "GOMIPS",
+    "mipsle": "GOMIPS", "mips64": "GOMIPS64", "mips64le": "GOMIPS64", "ppc64": "GOPPC64",
+    "ppc64le": "GOPPC64", "riscv64": "GORISCV64", "wasm": "GOWASM",
+}
+_PRINTABLE = re.compile(rb"[^\x00-\x08\x0e-\x1f\x7f]*")
+
+
+def facts_for(r: Reader) -> Facts:
+    """Recognise the format by its magic and read its headers (Corrupt if they lie outside the file)."""
+    head = r.bytes(0, min(r.size, 16))
+    if head.startswith(b"\x7fELF"):
+        return elf.parse(r)
+    if macho.endian_of(r) is not None:
+        return macho.parse(r)
+    if head.startswith(b"MZ") and (pe_off := pe.pe_offset(r)) is not None:
+        return pe.parse(r, pe_off)
+    if head.startswith(b"\0asm"):
+        return wasm.parse(r)
+    if xcoff.is_xcoff(r):
+        return xcoff.parse(r)
+    if plan9.is_plan9(r):
+        return plan9.parse(r)
+    return _other(r, head)
+
+
+def _other(r: Reader, head: bytes) -> Facts:
+    if head.startswith(b"#!"):
+        line = r.bytes(0, min(r.size, 256)).split(b"\n", 1)[0][2:].strip().decode("utf-8", "replace")
+        interp = line.split()[0] if line.split() else ""
+        return Facts(format="script", file_type="script", interpreter=interp or None,
+                     description=f"script for {line or 'an unnamed interpreter'}")
+    if head.startswith(b"MZ"):
+        return Facts(format="data", description="MS-DOS executable (not a Windows PE program)")
+    for magic, what in _DATA_MAGICS:
+        if head.startswith(magic):
+            return Facts(format="data", description=what)
+    sample = r.bytes(0, min(r.size, 512))
+    if _PRINTABLE.fullmatch(sample):
+        return Facts(format="data", description="text")
+    return Facts(format="data", description="data")
+
+
+def go_facts(r: Reader, f: Facts, path: str, size: int) -> BinaryInfo:
+    """Add build info, pclntab and build-ID evidence to the header facts and freeze the result."""
+    executable_format = f.format in ("ELF", "Mach-O", "PE", "XCOFF", "plan9", "wasm")
+    # Last resort, a scan of the whole file (Go writes no build info into wasm: nothing to scan for).
+    whole = [(0, r.size)] if executable_format and f.format != "wasm" else []
+    ranges = [*f.buildinfo_ranges, *whole]
+    amap = f.addr_map if isinstance(f.addr_map, AddressMap) else None
+    bi = buildinfo.find(r, ranges, amap) if ranges else None
+    settings = bi.settings if bi else {}
+    if bi is not None:
+        f.cite("go_version", "Go build info" + (" (pointer form, Go < 1.18)" if bi.pointer_form else ""))
+    tab = _pclntab(r, f, bi) if executable_format else None
+    if f.go_build_id is None and f.text_range is not None:
+        _text_build_id(r, f)
+    _cgo(r, f, settings, tab)
+    is_go = bi is not None or tab is not None or f.go_build_id is not None or f.go_version is not None
+    goos, goarch = _target(r, f, settings, tab)
+    variant_var = _VARIANT_VARS.get(goarch or "")
+    variant = settings.get(variant_var) if variant_var else None
+    if variant_var and variant:
+        f.cite("variant", f"Go build info {variant_var}={variant}")
+    go_version = bi.go_version if bi else f.go_version
+    info = BinaryInfo(
+        path=path, size=size, format=f.format, description="", file_type=f.file_type, bits=f.bits,
+        endian=f.endian, machine=f.machine, goos=goos, goarch=goarch,
+        variant_var=variant_var if variant else None, variant=variant or None,
+        header_goos=f.header_goos, header_goarch=f.header_goarch,
+        disagreement=_disagreement(f, settings), is_go=is_go, go_version=go_version,
+        go_version_range=tab.version_range if tab is not None and go_version is None else None,
+        main_path=bi.main_path if bi else None, main_module=bi.main_module if bi else None,
+        deps=tuple(bi.deps) if bi else (), build_settings=dict(settings),
+        go_build_id=f.go_build_id, gnu_build_id=f.gnu_build_id, macho_uuid=f.macho_uuid,
+        linkage=f.linkage, interpreter=f.interpreter, needed_libs=f.needed_libs, pie=f.pie, cgo=f.cgo,
+        min_glibc=f.min_glibc, min_os=f.min_os, stripped=f.stripped, debug_info=f.debug_info,
+        wasm_imports=f.wasm_imports, slices=tuple(f.slices), notes=tuple(f.notes), evidence=tuple(f.evidence),
+    )
+    return replace(info, description=describe(info, f.description))
+
+
+def _pclntab(r: Reader, f: Facts, bi: buildinfo.BuildInfo | None) -> pclntab.Pclntab | None:
+    """The pclntab, when it is needed (no build info, or cgo still undecided) or cheap (a named section)."""
+    tab = None
+    if f.pclntab_range is not None:
+        off, size = f.pclntab_range
+        tab = pclntab.at(r, off, off + size)
+    needed = bi is None or (f.symbol_strings is None and bi.settings.get("CGO_ENABLED") != "0")
+    if tab is None and needed:
+        start, size = f.scan_range or (0, r.size)
+        tab = pclntab.search(r, start, start + size, f.endian)
+    if tab is not None and bi is None:
+        f.cite("go_version_range", f"pclntab magic {tab.magic_hex}")
+    return tab
+
+
+def _text_build_id(r: Reader, f: Facts) -> None:
+    """Mach-O/PE/XCOFF/plan9: the Go build ID is a quoted string at the very start of the text."""
+    assert f.text_range is not None
+    start, size = f.text_range
+    hit = r.find(_GO_BUILD_ID, start, start + min(size, 4096))
+    if hit < 0:
+        return
+    pos = hit + len(_GO_BUILD_ID)
+    end = r.find(b'"', pos, pos + 512)
+    if end > pos:
+        f.go_build_id = r.bytes(pos, end - pos).decode("utf-8", "replace")
+        f.cite("go_build_id", "Go build ID string at the start of the text section")
+
+
+def _cgo(r: Reader, f: Facts, settings: dict[str, str], tab: pclntab.Pclntab | None) -> None:
+    if settings.get("CGO_ENABLED") == "0":
+        f.cgo = False
+        f.cite("cgo", "Go build info CGO_ENABLED=0")
+    elif f.symbol_strings is not None:
+        off, size = f.symbol_strings
+        f.cgo = r.find(b"\0x_cgo_init\0", off, off + size) >= 0
+        f.cite("cgo", "symbol table (x_cgo_init)")
+    elif tab is not None:
+        f.cgo = pclntab.links_cgo(r, tab)
+        f.cite("cgo", "pclntab file table (runtime/cgo)")
+
+
+def _target(r: Reader, f: Facts, settings: dict[str, str],
+            tab: pclntab.Pclntab | None) -> tuple[str | None, str | None]:
+    goos, goarch = settings.get("GOOS"), settings.get("GOARCH")
+    if goos and goarch:
+        f.cite("goos/goarch", f"Go build info GOOS={goos} GOARCH={goarch}")
+        return goos, goarch
+    if tab is not None and (rt0 := pclntab.rt0_target(r, tab)) is not None:
+        f.cite("goos/goarch", f"pclntab file runtime/rt0_{rt0[0]}_{rt0[1]}.s")
+        return rt0
+    if f.header_goos or f.header_goarch:
+        f.cite("goos/goarch", f"{f.format} headers")
+    return f.header_goos, f.header_goarch
+
+
+def _disagreement(f: Facts, settings: dict[str, str]) -> str | None:
+    goos, goarch = settings.get("GOOS"), settings.get("GOARCH")
+    parts = []
+    if goos and f.header_goos and goos != f.header_goos and goos not in f.header_goos_options:
+        parts.append(f"the {f.format} headers say {f.header_goos} but Go build info says GOOS={goos}")
+    if goarch and f.header_goarch and goarch != f.header_goarch:
+        parts.append(f"the {f.format} headers say {f.header_goarch} but Go build info says GOARCH={goarch}")
+    return "; ".join(parts) or None
+
+
+def describe(info: BinaryInfo, base: str | None) -> str:
+    """One line for people, in the spirit of file(1) but with the Go facts."""
+    if base and info.format in ("data", "script", "empty"):
+        return f"{base} — not a Go binary"
+    parts = [info.format]
+    if info.bits and info.format not in ("wasm",):
+        parts[0] += f" {info.bits}-bit"
+    if info.endian and info.format != "wasm":
+        parts[0] += " LSB" if info.endian == "little" else " MSB"
+    if info.file_type:
+        parts[0] += f" {info.file_type}"
+    if info.machine:
+        parts.append(info.machine)
+    if info.linkage:
+        parts.append(f"{info.linkage}ally linked" if info.linkage != "static-pie" else "static-pie linked")
+    if info.is_go:
+        version = info.go_version or info.go_version_range or "unknown version"
+        parts.append(f"Go {version}")
+        if info.target:
+            parts.append(info.target + (f" ({info.variant_var}={info.variant})" if info.variant else ""))
+    else:
+        parts.append("not a Go binary")
+    return ", ".join(parts)
+
+
+def module_text(m: Module) -> str:
+    text = f"{m.path} {m.version}".strip()
+    return text + (f" => {module_text(m.replace)}" if m.replace else "")
+
+
+def slice_view(buf: memoryview, off: int, size: int) -> memoryview:
+    """One slice of a universal file (the caller releases it; offsets in it are relative to the slice)."""
+    if off < 0 or size <= 0 or off + size > len(buf):
+        raise Corrupt("a universal slice lies beyond the end of the file")
+    return buf[off : off + size]

@@ -1,0 +1,179 @@
+"""Mach-O (32/64-bit, either byte order) and universal ("fat") files.
+
+Load commands give everything: segments and sections (build info lives in ``__DATA,__go_buildinfo``, the
+pclntab in ``__gopclntab``), LC_LOAD_DYLIB (linking), LC_UUID, LC_BUILD_VERSION / LC_VERSION_MIN_* (minimum OS
+and macOS vs iOS), LC_SYMTAB (stripped or not). A universal file is a table of slices, each a whole Mach-O.
+"""
+
+from __future__ import annotations
+
+from gocross.binary.model import Facts
+from gocross.binary.reader import AddressMap, Corrupt, Reader, count
+
+MAGIC_32, MAGIC_64 = 0xFEEDFACE, 0xFEEDFACF
+FAT_MAGIC, FAT_MAGIC_64 = 0xCAFEBABE, 0xCAFEBABF
+
+LC_SEGMENT, LC_SYMTAB, LC_LOAD_DYLIB, LC_SEGMENT_64, LC_UUID = 0x1, 0x2, 0xC, 0x19, 0x1B
+LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB = 0x80000018, 0x8000001F
+LC_VERSION_MIN_MACOSX, LC_VERSION_MIN_IPHONEOS, LC_BUILD_VERSION = 0x24, 0x25, 0x32
+LC_LOAD_DYLINKER = 0xE
+MH_PIE = 0x200000
+VM_PROT_WRITE = 2
+
+_CPU: dict[int, tuple[str | None, str]] = {
+    7: ("386", "i386"),
+    0x01000007: ("amd64", "x86_64"),
+    12: ("arm", "arm"),
+    0x0100000C: ("arm64", "arm64"),
+    0x0200000C: (None, "arm64_32"),
+    18: (None, "ppc"),
+    0x01000012: (None, "ppc64"),
+}
+_FILETYPE = {1: "object", 2: "executable", 6: "shared library", 8: "bundle", 4: "core dump"}
+# LC_BUILD_VERSION platform -> (GOOS, name)
+_PLATFORM = {1: ("darwin", "macOS"), 2: ("ios", "iOS"), 3: (None, "tvOS"), 4: (None, "watchOS"),
+             6: ("ios", "Mac Catalyst"), 7: ("ios", "iOS simulator")}
+
+
+def is_fat(r: Reader) -> bool:
+    """Universal header, not a Java class file (same magic; a class file's next word is its version >= 45)."""
+    return r.has(0, 8) and r.with_endian(">").u32(0) in (FAT_MAGIC, FAT_MAGIC_64) and \
+        0 < r.with_endian(">").u32(4) < 45
+
+
+def fat_slices(r: Reader) -> list[tuple[int, int, str]]:
+    """(offset, size, cpu name) of each slice of a universal file."""
+    b = r.with_endian(">")
+    is64 = b.u32(0) == FAT_MAGIC_64
+    n = count(b.u32(4), "the universal header", 64)
+    out = []
+    for i in range(n):
+        if is64:
+            cpu, _sub, off, size, _align, _res = b.unpack("iiQQII", 8 + i * 32, "universal header")
+        else:
+            cpu, _sub, off, size, _align = b.unpack("iiIII", 8 + i * 20, "universal header")
+        b.check(off, size, "universal slice")
+        out.append((off, size, _CPU.get(cpu & 0xFFFFFFFF, (None, f"cpu {cpu}"))[1]))
+    return out
+
+
+def endian_of(r: Reader) -> str | None:
+    """"<" or ">" for a thin Mach-O, else None."""
+    if not r.has(0, 4):
+        return None
+    if r.with_endian("<").u32(0) in (MAGIC_32, MAGIC_64):
+        return "<"
+    if r.with_endian(">").u32(0) in (MAGIC_32, MAGIC_64):
+        return ">"
+    return None
+
+
+def parse(r0: Reader) -> Facts:
+    endian = endian_of(r0)
+    if endian is None:
+        raise Corrupt("not a Mach-O header")
+    r = r0.with_endian(endian)
+    bits = 64 if r.u32(0) == MAGIC_64 else 32
+    f = Facts(format="Mach-O", bits=bits, endian="little" if endian == "<" else "big")
+    _magic, cpu, _sub, filetype, ncmds, sizeofcmds, flags = r.unpack("IiiIIII", 0, "Mach-O header")
+    f.header_goarch, f.machine = _CPU.get(cpu & 0xFFFFFFFF, (None, f"cpu {cpu:#x}"))
+    f.file_type = _FILETYPE.get(filetype, f"type {filetype}")
+    f.pie = bool(flags & MH_PIE) if filetype == 2 else None
+    f.header_goos = "darwin"
+    f.header_goos_options = ("ios",)
+    pos = 32 if bits == 64 else 28
+    r.check(pos, sizeofcmds, "Mach-O load commands")
+    _commands(r, f, pos, count(ncmds, "Mach-O load commands", 4096), pos + sizeofcmds)
+    return f
+
+
+def _commands(r: Reader, f: Facts, pos: int, ncmds: int, end: int) -> None:
+    ranges: list[tuple[int, int, int]] = []
+    libs: list[str] = []
+    symtab_seen = False
+    f.stripped = True
+    f.debug_info = False
+    for _ in range(ncmds):
+        cmd, size = r.unpack("II", pos, "Mach-O load command")
+        if size < 8 or pos + size > end:
+            raise Corrupt(f"Mach-O load command at {pos:#x} has a bad size {size}")
+        if cmd in (LC_SEGMENT, LC_SEGMENT_64):
+            _segment(r, f, pos, cmd == LC_SEGMENT_64, ranges)
+        elif cmd in (LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB):
+            libs.append(r.cstring(pos + r.u32(pos + 8), min(size, 1024), "dylib name"))
+        elif cmd == LC_LOAD_DYLINKER:
+            f.interpreter = r.cstring(pos + r.u32(pos + 8), min(size, 1024), "dylinker name")
+        elif cmd == LC_UUID:
+            f.macho_uuid = _uuid(r.bytes(pos + 8, 16, "LC_UUID"))
+            f.cite("macho_uuid", "Mach-O LC_UUID")
+        elif cmd == LC_SYMTAB:
+            symtab_seen = True
+            f.stripped = r.u32(pos + 12) == 0
+        elif cmd in (LC_BUILD_VERSION, LC_VERSION_MIN_MACOSX, LC_VERSION_MIN_IPHONEOS):
+            _min_os(r, f, pos, cmd)
+        pos += size
+    f.addr_map = AddressMap(ranges)
+    f.needed_libs = tuple(libs)
+    f.linkage = "dynamic" if libs or f.interpreter else "static"
+    f.cite("linkage", "Mach-O LC_LOAD_DYLIB / LC_LOAD_DYLINKER")
+    if not symtab_seen:
+        f.stripped = True
+
+
+def _segment(r: Reader, f: Facts, pos: int, is64: bool, ranges: list[tuple[int, int, int]]) -> None:
+    if is64:
+        name, vmaddr, _vmsize, fileoff, filesize, _maxp, initprot, nsects, _fl = r.unpack("16sQQQQiiII", pos + 8)
+        sec_pos, sec_size = pos + 72, 80
+    else:
+        name, vmaddr, _vmsize, fileoff, filesize, _maxp, initprot, nsects, _fl = r.unpack("16sIIIIiiII", pos + 8)
+        sec_pos, sec_size = pos + 56, 68
+    ranges.append((vmaddr, filesize, fileoff))
+    segname = name.rstrip(b"\0")
+    if initprot & VM_PROT_WRITE and filesize and segname != b"__PAGEZERO":
+        f.buildinfo_ranges.append((fileoff, filesize))  # fallback: the writable segment
+    for i in range(count(nsects, "Mach-O sections", 1024)):
+        s = sec_pos + i * sec_size
+        if is64:
+            sect, _seg, _addr, size, offset = r.unpack("16s16sQQI", s, "Mach-O section")
+        else:
+            sect, _seg, _addr, size, offset = r.unpack("16s16sIII", s, "Mach-O section")
+        _section(f, sect.rstrip(b"\0"), segname, offset, size)
+
+
+def _section(f: Facts, sect: bytes, seg: bytes, offset: int, size: int) -> None:
+    if sect == b"__go_buildinfo":
+        f.buildinfo_ranges.insert(0, (offset, size))
+    elif sect == b"__text" and seg == b"__TEXT":
+        f.text_range = (offset, size)
+    elif sect == b"__gopclntab":
+        f.pclntab_range = (offset, size)
+    elif seg == b"__DWARF" or sect.startswith((b"__debug_", b"__zdebug_")):
+        f.debug_info = True
+
+
+def _min_os(r: Reader, f: Facts, pos: int, cmd: int) -> None:
+    if cmd == LC_BUILD_VERSION:
+        platform, minos = r.unpack("II", pos + 8, "LC_BUILD_VERSION")
+        goos, name = _PLATFORM.get(platform, (None, f"platform {platform}"))
+        src = "Mach-O LC_BUILD_VERSION"
+    else:
+        (minos,) = r.unpack("I", pos + 8, "LC_VERSION_MIN")
+        goos, name = ("darwin", "macOS") if cmd == LC_VERSION_MIN_MACOSX else ("ios", "iOS")
+        src = "Mach-O LC_VERSION_MIN"
+    f.min_os = f"{name} {_version(minos)}"
+    f.cite("min_os", src)
+    if goos:
+        f.header_goos = goos
+        f.header_goos_options = ()
+        f.cite("header_goos", f"{src} platform {name}")
+
+
+def _version(v: int) -> str:
+    """Mach-O xxxx.yy.zz nibble-packed version."""
+    major, minor, patch = v >> 16, (v >> 8) & 0xFF, v & 0xFF
+    return f"{major}.{minor}.{patch}" if patch else f"{major}.{minor}"
+
+
+def _uuid(b: bytes) -> str:
+    h = b.hex().upper()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -1,0 +1,88 @@
+"""A corpus of small Go binaries, one per target the toolchain builds without cgo.
+
+Shared by the inspect tests and ``benchmarks/bench_inspect.py``. Builds run two or three at a time (the
+machine is small and shared) and reuse the shared GOCACHE, so the standard library of each architecture is
+compiled once; an output that already exists is kept, which makes a second run nearly free.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from gocross.toolchain import Toolchain
+
+# Uses only fmt and os: the smallest standard-library footprint that still looks like a real program.
+HELLO_SOURCE = """\
+package main
+
+import (
+\t"fmt"
+\t"os"
+)
+
+func main() {
+\tfmt.Fprintln(os.Stdout, "hello from", len(os.Args), "args")
+}
+"""
+
+# Ports that cannot link without an external (cgo) linker; `go build` refuses them with CGO_ENABLED=0.
+NEEDS_EXTERNAL_LINKER = frozenset({"android/386", "android/amd64", "android/arm", "ios/amd64", "ios/arm64"})
+
+
+def buildable_targets(toolchain: Toolchain) -> list[tuple[str, str]]:
+    """Every (goos, goarch) of ``go tool dist list`` that builds with CGO_ENABLED=0."""
+    targets = [(str(p["GOOS"]), str(p["GOARCH"])) for p in toolchain.dist_list()]
+    return [(os_, arch) for os_, arch in targets if f"{os_}/{arch}" not in NEEDS_EXTERNAL_LINKER]
+
+
+def write_hello(root: Path) -> Path:
+    """Write the hello-world module under root (idempotent) and return it."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "go.mod").write_text("module example.com/hello\n\ngo 1.21\n")
+    (root / "main.go").write_text(HELLO_SOURCE)
+    return root
+
+
+def output_name(goos: str, goarch: str) -> str:
+    ext = ".exe" if goos == "windows" else ".wasm" if goarch == "wasm" else ""
+    return f"hello-{goos}-{goarch}{ext}"
+
+
+def _build_one(toolchain: Toolchain, moddir: Path, out: Path, goos: str, goarch: str,
+               env: Mapping[str, str]) -> Path:
+    if out.exists():
+        return out
+    tmp = out.with_name(out.name + ".tmp")
+    full_env = {"GOOS": goos, "GOARCH": goarch, "CGO_ENABLED": "0", **env}
+    proc = subprocess.run(
+        [str(toolchain.go), "build", "-o", str(tmp), "."],
+        cwd=moddir, env=toolchain.environ(full_env), capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"go build {goos}/{goarch} failed:\n{proc.stderr}")
+    tmp.replace(out)
+    return out
+
+
+def build_corpus(toolchain: Toolchain, outdir: Path, *, jobs: int = 2,
+                 env: Mapping[str, str] | None = None) -> dict[tuple[str, str], Path]:
+    """Build hello world for every buildable target into outdir; return {(goos, goarch): path}."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    moddir = write_hello(outdir / "src")
+    targets = buildable_targets(toolchain)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {
+            t: pool.submit(_build_one, toolchain, moddir, outdir / output_name(*t), t[0], t[1], env or {})
+            for t in targets
+        }
+        return {t: f.result() for t, f in futures.items()}
+
+
+def default_cache_dir(toolchain: Toolchain) -> Path:
+    """Where the corpus is kept between sessions: next to the tests' shared GOCACHE, one per Go version."""
+    root = Path(os.environ.get("GOCROSS_TEST_CACHE", Path.home() / ".cache" / "gocross-tests"))
+    return root / f"inspect-corpus-{toolchain.version}"
