@@ -27,7 +27,7 @@ TEMPLATE_FIELDS = {"name", "os", "arch", "variant", "ext", "version", "target"}
 class BuildOptions:
     """What the user asked for; ``None`` means "take it from gocross.toml, else the default"."""
 
-    package_dir: Path = Path(".")
+    package_dir: Path = Path()
     targets: tuple[str, ...] = ()
     out_dir: Path | None = None
     name_template: str | None = None
