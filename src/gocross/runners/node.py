@@ -47,7 +47,7 @@ def find_node() -> str | None:
 @functools.cache
 def _version(node: str) -> str | None:
     try:
-        proc = subprocess.run(  # noqa: S603 - an argv list, no shell
+        proc = subprocess.run(
             [node, "--version"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None

@@ -1,0 +1,353 @@
+"""Run a binary of any target here: pick its runner from the binary itself, run it, classify what happened.
+
+Two levels. :func:`execute` never raises for the program's fate: it returns a :class:`RunResult` whose
+``outcome`` says whether the program ran (``exited``, ``signaled``) or could not run (``no-runner``,
+``runner-missing``, ``cpu-unsupported``, ``loader-missing``, ``not-started``) or ran out of time
+(``timeout``) — smoke and the tests use it. :func:`run` is the library call behind ``gocross run``: it
+raises the matching :mod:`gocross.errors` error for everything that is not "the program ran", so a caller
+can never mistake "could not run" for "ran and failed".
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from gocross.errors import CannotRun, RunnerMissing, RunTimeout, UsageError
+from gocross.runners import RunnerChoice, choose_runner, why_no_runner
+from gocross.runners.process import Completed, Running
+from gocross.runners.process import execute as execute_process
+from gocross.runners.process import start as start_process
+
+# Time limit of a native run; emulated runs get this × the runner's factor (qemu ×10, soft-float ×60).
+DEFAULT_TIMEOUT = 120.0
+
+EXITED = "exited"
+SIGNALED = "signaled"
+TIMEOUT = "timeout"
+CPU_UNSUPPORTED = "cpu-unsupported"
+LOADER_MISSING = "loader-missing"
+NO_RUNNER = "no-runner"
+RUNNER_MISSING = "runner-missing"
+NOT_STARTED = "not-started"
+RAN = frozenset({EXITED, SIGNALED})
+COULD_NOT_RUN = frozenset({CPU_UNSUPPORTED, LOADER_MISSING, NO_RUNNER, RUNNER_MISSING, NOT_STARTED})
+
+# Go's own words when the CPU lacks what the binary needs (after its signal handlers are installed).
+_CPU_MARKERS = (b"SIGILL: illegal instruction", b"can only be run on AMD64 processors with")
+
+
+class CpuUnsupported(CannotRun):
+    """The runner started the binary but the (emulated) CPU lacks an instruction it uses (SIGILL)."""
+
+    exit_code = 132
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Which target a binary is for and the runner chosen for it here (``choice`` None: nothing can)."""
+
+    binary: Path
+    goos: str
+    goarch: str
+    variant: str | None  # the variant the runner emulates (the binary's own unless overridden)
+    choice: RunnerChoice | None
+    reason: str | None = None  # why there is no runner
+    interpreter: str | None = None  # the dynamic loader a dynamically linked binary asks for
+    built_variant: str | None = None  # the variant the binary says it was built for
+
+    @property
+    def target(self) -> str:
+        return f"{self.goos}/{self.goarch}"
+
+    def command(self, args: Sequence[str] = ()) -> list[str]:
+        if self.choice is None:
+            raise CannotRun(self.cannot_run_message())
+        return self.choice.command(self.binary, args)
+
+    def cannot_run_message(self) -> str:
+        return f"Cannot run {self.binary.name} ({self.target}) here: {self.reason}."
+
+    def require(self) -> RunnerChoice:
+        """The runner, or the error that says why there is none / how to install it."""
+        if self.choice is None:
+            raise CannotRun(self.cannot_run_message())
+        if not self.choice.installed:
+            program = self.choice.program or self.choice.name
+            raise RunnerMissing(f"{self.binary.name} ({self.target}) needs {program}, which is not installed; "
+                                f"install it with `{self.choice.install_hint}`.")
+        return self.choice
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What happened when a binary ran (or could not) under its runner; ``exit_code`` 128+N = signal N."""
+
+    binary: str
+    target: str
+    variant: str | None
+    runner: str | None
+    command: tuple[str, ...]
+    env: Mapping[str, str] = field(hash=False)  # what gocross added to the environment (e.g. QEMU_CPU)
+    outcome: str
+    exit_code: int | None
+    signal: str | None
+    seconds: float
+    timeout: float | None
+    stdout: str | None  # None when it went straight to the terminal
+    stderr: str  # the program's stderr (a tail when it went to the terminal)
+    runner_messages: tuple[str, ...]  # the runner's own stderr lines (qemu warnings, ...)
+    reason: str | None  # one sentence when it did not run or did not finish
+
+    @property
+    def ran(self) -> bool:
+        """The program ran to its own end (any exit code, or a crash of its own)."""
+        return self.outcome in RAN
+
+    @property
+    def could_not_run(self) -> bool:
+        return self.outcome in COULD_NOT_RUN
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == EXITED and self.exit_code == 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["env"] = dict(self.env)
+        data["seconds"] = round(self.seconds, 3)
+        data.update(ran=self.ran, could_not_run=self.could_not_run, ok=self.ok)
+        return data
+
+
+def _parse_target(target: str) -> tuple[str, str]:
+    parts = target.split("/")
+    if len(parts) != 2 or not all(parts):
+        raise UsageError(f"Bad target {target!r}: write it as GOOS/GOARCH, e.g. linux/arm64.")
+    return parts[0], parts[1]
+
+
+def _inspect(binary: Path) -> tuple[str, str, str | None, str | None]:
+    """(goos, goarch, variant, interpreter) from the binary itself, via ``gocross.binary.inspect``."""
+    from gocross.binary import inspect
+
+    info = inspect(binary)
+    goos = info.goos or info.header_goos
+    goarch = info.goarch or info.header_goarch
+    if not goos or not goarch:
+        raise CannotRun(f"Cannot tell which OS and architecture {binary} is for ({info.description}); "
+                        "pass --target GOOS/GOARCH to run it anyway.")
+    return goos, goarch, info.variant, info.interpreter
+
+
+def plan(binary: str | os.PathLike[str], *, target: str | None = None, variant: str | None = None,
+         cpu: str | None = None) -> RunPlan:
+    """Decide how ``binary`` runs here: from ``target``/``variant`` if given, else from the binary itself.
+
+    ``variant`` given with no ``target`` overrides the binary's own (run a GOARM=7 binary "on" a GOARM=6
+    CPU); ``cpu`` forces the emulated CPU model (QEMU_CPU).
+    """
+    path = Path(binary)
+    if not path.is_file():
+        raise UsageError(f"No such file: {path}.")
+    interpreter = None
+    if target is not None:
+        goos, goarch = _parse_target(target)
+        found_variant = None
+    else:
+        goos, goarch, found_variant, interpreter = _inspect(path)
+    chosen_variant = variant if variant is not None else found_variant
+    choice = choose_runner(goos, goarch, chosen_variant)
+    if choice is not None and cpu:
+        choice = choice.with_cpu(cpu)
+    if choice is not None and interpreter:
+        choice = _with_loader_prefix(choice, goarch, interpreter)
+    reason = None if choice is not None else why_no_runner(goos, goarch, chosen_variant)
+    return RunPlan(path, goos, goarch, chosen_variant, choice, reason, interpreter, found_variant)
+
+
+# Debian's cross libc folders (apt-get install libc6-<arch>-cross) that hold a foreign dynamic loader.
+_CROSS_LIBC = {
+    "arm64": "aarch64-linux-gnu", "arm": "arm-linux-gnueabihf", "ppc64le": "powerpc64le-linux-gnu",
+    "ppc64": "powerpc64-linux-gnu", "s390x": "s390x-linux-gnu", "riscv64": "riscv64-linux-gnu",
+    "mips": "mips-linux-gnu", "mipsle": "mipsel-linux-gnu", "mips64": "mips64-linux-gnuabi64",
+    "mips64le": "mips64el-linux-gnuabi64", "loong64": "loongarch64-linux-gnu",
+}
+
+
+def _with_loader_prefix(choice: RunnerChoice, goarch: str, interpreter: str) -> RunnerChoice:
+    """For a dynamically linked foreign binary, point qemu at the cross libc if one is installed."""
+    if choice.name != "qemu-user" or "QEMU_LD_PREFIX" in os.environ or goarch not in _CROSS_LIBC:
+        return choice
+    prefix = Path("/usr") / _CROSS_LIBC[goarch]
+    if not (prefix / interpreter.lstrip("/")).exists():
+        return choice
+    return replace(choice, env={**choice.env, "QEMU_LD_PREFIX": str(prefix)})
+
+
+# GOARCH -> the Go environment variable that holds its variant.
+VARIANT_VAR = {
+    "386": "GO386", "amd64": "GOAMD64", "arm": "GOARM", "arm64": "GOARM64", "mips": "GOMIPS",
+    "mipsle": "GOMIPS", "mips64": "GOMIPS64", "mips64le": "GOMIPS64", "ppc64": "GOPPC64",
+    "ppc64le": "GOPPC64", "riscv64": "GORISCV64",
+}
+
+
+def _cpu_reason(plan_: RunPlan, choice: RunnerChoice) -> str:
+    var = VARIANT_VAR.get(plan_.goarch, "variant")
+    cpu = choice.env.get("QEMU_CPU")
+    where = "this CPU"
+    if cpu:
+        where = f"the emulated CPU (QEMU_CPU={cpu}" + (f", {var}={plan_.variant})" if plan_.variant else ")")
+    built = f"; the binary was built for {var}={plan_.built_variant}" if plan_.built_variant else ""
+    return f"could not run: CPU lacks feature (SIGILL) — {where} lacks an instruction the binary uses{built}"
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _classify(done: Completed, plan_: RunPlan) -> tuple[str, int | None, str | None, str | None]:
+    """(outcome, exit code, signal name, reason) from the raw facts of one process."""
+    choice = plan_.choice
+    assert choice is not None
+    if done.start_error is not None:
+        what = choice.program or plan_.binary
+        return NOT_STARTED, None, None, f"could not start {what}: {done.start_error.strerror}"
+    if done.timed_out:
+        return TIMEOUT, None, None, None  # the reason needs the limit; filled in by the caller
+    code = done.returncode if done.returncode is not None else -1
+    signum = -code if code < 0 else 0  # qemu re-raises the guest's fatal signal on itself
+    exit_code = 128 + signum if signum else code
+    sig = _signal_name(signum) if signum else None
+    runner_text = "\n".join(done.runner_lines)
+    if signum == signal.SIGILL or (code in (1, 2) and any(m in done.stderr for m in _CPU_MARKERS)):
+        return CPU_UNSUPPORTED, exit_code, sig or "SIGILL", _cpu_reason(plan_, choice)
+    if "Could not open" in runner_text and plan_.interpreter:
+        return LOADER_MISSING, exit_code, None, (
+            f"could not run: dynamically linked against {plan_.interpreter}, which is not installed for "
+            f"{plan_.goarch}; install the target's libc (Debian: libc6-<arch>-cross) or set QEMU_LD_PREFIX")
+    if signum:
+        return SIGNALED, exit_code, sig, f"ran and was killed by {sig} (exit {exit_code})"
+    return EXITED, exit_code, None, None
+
+
+def _timeout_for(choice: RunnerChoice, timeout: float | None) -> float | None:
+    if timeout is None:
+        return DEFAULT_TIMEOUT * choice.timeout_factor
+    return None if timeout <= 0 else timeout
+
+
+def _environ(choice: RunnerChoice, env: Mapping[str, str] | None) -> dict[str, str]:
+    return {**os.environ, **choice.env, **(env or {})}
+
+
+def _to_bytes(data: bytes | str | None) -> bytes | None:
+    return data.encode() if isinstance(data, str) else data
+
+
+def _not_run(plan_: RunPlan, args: Sequence[str], outcome: str, reason: str) -> RunResult:
+    choice = plan_.choice
+    command = tuple(choice.command(plan_.binary, args)) if choice else ()
+    return RunResult(
+        binary=str(plan_.binary), target=plan_.target, variant=plan_.variant,
+        runner=choice.name if choice else None, command=command, env=dict(choice.env) if choice else {},
+        outcome=outcome, exit_code=None, signal=None, seconds=0.0, timeout=None, stdout=None, stderr="",
+        runner_messages=(), reason=reason,
+    )
+
+
+def execute_plan(plan_: RunPlan, args: Sequence[str] = (), *, timeout: float | None = None,
+                 stdin: bytes | str | None = None, capture: bool = True, cwd: Path | None = None,
+                 env: Mapping[str, str] | None = None) -> RunResult:
+    """Run a planned binary; every outcome, including "could not run", comes back as a RunResult."""
+    choice = plan_.choice
+    if choice is None:
+        return _not_run(plan_, args, NO_RUNNER, plan_.cannot_run_message())
+    if not choice.installed:
+        return _not_run(plan_, args, RUNNER_MISSING,
+                        f"needs {choice.program or choice.name}; install it with `{choice.install_hint}`")
+    limit = _timeout_for(choice, timeout)
+    command = choice.command(plan_.binary, args)
+    done = execute_process(command, env=_environ(choice, env), timeout=limit, cwd=cwd,
+                           input=_to_bytes(stdin), capture=capture, filter_stderr=choice.name != "native")
+    return _result(plan_, command, done, limit)
+
+
+def _result(plan_: RunPlan, command: Sequence[str], done: Completed, limit: float | None) -> RunResult:
+    choice = plan_.choice
+    assert choice is not None
+    outcome, exit_code, sig, reason = _classify(done, plan_)
+    if outcome == TIMEOUT:
+        reason = (f"did not finish within {limit:g} s and was killed with its whole process group"
+                  if limit is not None else "was stopped")
+    return RunResult(
+        binary=str(plan_.binary), target=plan_.target, variant=plan_.variant, runner=choice.name,
+        command=tuple(command), env=dict(choice.env), outcome=outcome, exit_code=exit_code, signal=sig,
+        seconds=done.seconds, timeout=limit,
+        stdout=done.stdout.decode("utf-8", "replace") if done.stdout is not None else None,
+        stderr=done.stderr.decode("utf-8", "replace"), runner_messages=done.runner_lines, reason=reason,
+    )
+
+
+def execute(binary: str | os.PathLike[str], args: Sequence[str] = (), *, target: str | None = None,
+            variant: str | None = None, cpu: str | None = None, timeout: float | None = None,
+            stdin: bytes | str | None = None, capture: bool = True, cwd: Path | None = None,
+            env: Mapping[str, str] | None = None) -> RunResult:
+    """Plan and run ``binary`` with captured output; never raises for what happened to the program."""
+    return execute_plan(plan(binary, target=target, variant=variant, cpu=cpu), args, timeout=timeout,
+                        stdin=stdin, capture=capture, cwd=cwd, env=env)
+
+
+def raise_for_outcome(result: RunResult) -> RunResult:
+    """Turn "could not run" and "timed out" into gocross errors; a program that ran comes back as is."""
+    name = Path(result.binary).name
+    if result.outcome == NO_RUNNER:
+        raise CannotRun(result.reason or f"Cannot run {name} here.")
+    if result.outcome == RUNNER_MISSING:
+        raise RunnerMissing(f"{name} ({result.target}) {result.reason}.")
+    if result.outcome == CPU_UNSUPPORTED:
+        raise CpuUnsupported(f"{name} ({result.target}) {result.reason}.")
+    if result.outcome in (LOADER_MISSING, NOT_STARTED):
+        raise CannotRun(f"{name} ({result.target}) {result.reason}.")
+    if result.outcome == TIMEOUT:
+        raise RunTimeout(f"{name} ({result.target}, under {result.runner}) {result.reason}; "
+                         "raise the limit with --timeout.")
+    return result
+
+
+def run(binary: str | os.PathLike[str], args: Sequence[str] = (), *, timeout: float | None = None,
+        stdin: bytes | str | None = None, capture: bool = False, target: str | None = None,
+        variant: str | None = None, cpu: str | None = None, cwd: Path | None = None,
+        env: Mapping[str, str] | None = None) -> RunResult:
+    """Run ``binary`` here under the runner its own headers call for, passing stdio through.
+
+    Returns the RunResult of a program that ran (whatever its exit code). Raises CannotRun (no runner, or
+    the binary cannot start), RunnerMissing (with the install command), CpuUnsupported (SIGILL: the CPU
+    lacks an instruction) and RunTimeout (killed with its process group after ``timeout`` seconds; default
+    120 s scaled by the runner, 0 = no limit).
+    """
+    the_plan = plan(binary, target=target, variant=variant, cpu=cpu)
+    result = execute_plan(the_plan, args, timeout=timeout, stdin=stdin, capture=capture, cwd=cwd, env=env)
+    return raise_for_outcome(result)
+
+
+def start(plan_: RunPlan, args: Sequence[str] = (), *, cwd: Path | None = None,
+          env: Mapping[str, str] | None = None) -> Running:
+    """Start a planned binary in the background with captured output (servers for ``smoke --serve``)."""
+    choice = plan_.require()
+    command = choice.command(plan_.binary, args)
+    return start_process(command, env=_environ(choice, env), cwd=cwd, capture=True,
+                         filter_stderr=choice.name != "native")
+
+
+def finish(plan_: RunPlan, command: Sequence[str], done: Completed, limit: float | None = None) -> RunResult:
+    """The RunResult of a program started with :func:`start` and ended by ``Running.wait``/``stop``."""
+    return _result(plan_, command, done, limit)
