@@ -22,6 +22,8 @@ _EXPORTS: dict[str, str] = {
     "BuildOptions": "gocross.build",
     "BuildResult": "gocross.build",
     "Artifact": "gocross.artifacts",
+    "inspect": "gocross.binary",
+    "BinaryInfo": "gocross.binary.model",
 }
 
 

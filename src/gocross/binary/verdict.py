@@ -100,11 +100,11 @@ def _cannot(info: BinaryInfo) -> RunsHere:
     if info.goos in ("darwin", "ios"):
         reason = f"will not run here: {_apple(info)}; {suggestion}"
     elif info.format == "ELF" and info.goarch in native_goarches() and info.goos != "linux":
-        reason = (f"will not run here: a {osname} program. Linux would start it (the kernel does not check "
+        reason = (f"will not run here: {_a(osname)} {osname} program. Linux would start it (the kernel does not check "
                   f"the ELF OS ABI) but it makes {osname} system calls and crashes right after start, "
                   f"usually with SIGSEGV (exit status 139)")
         if info.interpreter and not Path(info.interpreter).exists():
-            reason = (f"will not run here: a {osname} program; running it fails with “No such file or "
+            reason = (f"will not run here: {_a(osname)} {osname} program; running it fails with “No such file or "
                       f"directory” because its loader {info.interpreter} does not exist on Linux")
         return RunsHere("no", reason, suggestion=suggestion)
     elif info.goos == "linux":
@@ -114,6 +114,10 @@ def _cannot(info: BinaryInfo) -> RunsHere:
     else:
         reason = f"will not run here: {why_no_runner(info.goos, info.goarch, info.variant)}"
     return RunsHere("no", reason, exec_format_error=_exec_format_error(info, None), suggestion=suggestion)
+
+
+def _a(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def _apple(info: BinaryInfo) -> str:

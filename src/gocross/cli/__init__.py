@@ -17,6 +17,7 @@ from gocross.errors import GocrossError
 COMMANDS: dict[str, str] = {
     "targets": "gocross.cli.targets_cmd:targets",
     "build": "gocross.cli.build_cmd:build",
+    "inspect": "gocross.cli.inspect_cmd:inspect",
 }
 
 
