@@ -131,17 +131,33 @@ def _parse_target(target: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def _inspect(binary: Path) -> tuple[str, str, str | None, str | None]:
-    """(goos, goarch, variant, interpreter) from the binary itself, via ``gocross.binary.inspect``."""
+@dataclass(frozen=True)
+class _Found:
+    goos: str
+    goarch: str
+    variant: str | None
+    interpreter: str | None
+    refusal: str | None  # inspect's "will not run here" reason, when it has one
+
+
+def _inspect(binary: Path) -> _Found:
+    """The binary's own target and variant, via ``gocross.binary.inspect`` (and its runs-here verdict)."""
     from gocross.binary import inspect
 
     info = inspect(binary)
     goos = info.goos or info.header_goos
     goarch = info.goarch or info.header_goarch
     if not goos or not goarch:
-        raise CannotRun(f"Cannot tell which OS and architecture {binary} is for ({info.description}); "
+        why = info.runs_here.reason if info.runs_here else info.description
+        raise CannotRun(f"Cannot tell which OS and architecture {binary} is for ({why}); "
                         "pass --target GOOS/GOARCH to run it anyway.")
-    return goos, goarch, info.variant, info.interpreter
+    refusal = None
+    verdict = info.runs_here
+    if verdict is not None and verdict.verdict == "no":
+        refusal = verdict.reason.removeprefix("will not run here: ")
+        if verdict.suggestion and verdict.suggestion not in refusal:
+            refusal += f"; {verdict.suggestion}"
+    return _Found(goos, goarch, info.variant, info.interpreter, refusal)
 
 
 def plan(binary: str | os.PathLike[str], *, target: str | None = None, variant: str | None = None,
@@ -154,14 +170,16 @@ def plan(binary: str | os.PathLike[str], *, target: str | None = None, variant: 
     path = Path(binary)
     if not path.is_file():
         raise UsageError(f"No such file: {path}.")
-    interpreter = None
     if target is not None:
         goos, goarch = _parse_target(target)
-        found_variant = None
+        found = _Found(goos, goarch, None, None, None)
     else:
-        goos, goarch, found_variant, interpreter = _inspect(path)
+        found = _inspect(path)
+    goos, goarch, found_variant, interpreter = found.goos, found.goarch, found.variant, found.interpreter
     chosen_variant = variant if variant is not None else found_variant
     choice = choose_runner(goos, goarch, chosen_variant)
+    if found.refusal and variant is None and not cpu:
+        return RunPlan(path, goos, goarch, chosen_variant, None, found.refusal, interpreter, found_variant)
     if choice is not None and cpu:
         choice = choice.with_cpu(cpu)
     if choice is not None and interpreter:
