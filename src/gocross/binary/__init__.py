@@ -69,7 +69,17 @@ def _inspect_fd(fd: int, p: Path) -> BinaryInfo:
         mm.close()
 
 
-def _from_buffer(mm: mmap.mmap, path: str, size: int) -> BinaryInfo:
+def inspect_bytes(data: bytes, path: str = "<bytes>") -> BinaryInfo:
+    """Describe an in-memory file (no verdict): the same readers as ``inspect``, for tests and fuzzing."""
+    if not data:
+        return BinaryInfo(path=path, size=0, format="empty", description="empty file — not a Go binary")
+    try:
+        return _from_buffer(data, path, len(data))
+    except Corrupt as exc:
+        raise InspectError(f"{path} is truncated or corrupt: {exc}; {_FIX}.") from None
+
+
+def _from_buffer(mm: mmap.mmap | bytes, path: str, size: int) -> BinaryInfo:
     r = Reader(mm)
     from gocross.binary import macho
 
@@ -78,7 +88,7 @@ def _from_buffer(mm: mmap.mmap, path: str, size: int) -> BinaryInfo:
     return go_facts(r, facts_for(r), path, size)
 
 
-def _universal(mm: mmap.mmap, r: Reader, path: str, size: int) -> BinaryInfo:
+def _universal(mm: mmap.mmap | bytes, r: Reader, path: str, size: int) -> BinaryInfo:
     """A Mach-O universal file: inspect each slice; the top level describes the first Go slice."""
     from gocross.binary import macho
 
@@ -134,6 +144,7 @@ __all__ = [
     "Module",
     "RunsHere",
     "inspect",
+    "inspect_bytes",
     "inspect_many",
     "to_json",
 ]
