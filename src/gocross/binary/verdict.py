@@ -74,8 +74,10 @@ def _native(info: BinaryInfo) -> RunsHere:
         return RunsHere("no", f"needs glibc {need} or newer, and this host has glibc {have}; the loader would "
                         f"stop it with “version `GLIBC_{need}' not found”",
                         suggestion="rebuild on an older system or with CGO_ENABLED=0 (a static binary)")
-    return RunsHere("native", f"a {info.target} program for this machine's CPU: the kernel runs it directly",
-                    runner="native", installed=True, command=(_abs(info),),
+    reason = f"a {info.target} program for this machine's CPU: the kernel runs it directly"
+    if not os.access(info.path, os.X_OK):
+        reason += f"; it is not marked executable yet (chmod +x {info.path})"
+    return RunsHere("native", reason, runner="native", installed=True, command=(_abs(info),),
                     gocross_command=("gocross", "run", info.path))
 
 
