@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.corpus import build_corpus, buildable_targets, default_cache_dir
+from tests.helpers import gocross
 
 from gocross.binary import BinaryInfo, inspect
 from gocross.toolchain import Toolchain
-from tests.corpus import build_corpus, buildable_targets, default_cache_dir
-from tests.helpers import gocross
 
 Corpus = dict[tuple[str, str], Path]
 

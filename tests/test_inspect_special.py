@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import BuildGo, write_module
+from tests.corpus import HELLO_SOURCE
 
 from gocross.binary import inspect, inspect_bytes
 from gocross.binary.buildinfo import parse_build_line, unquote
 from gocross.toolchain import Toolchain
-from tests.conftest import BuildGo, write_module
-from tests.corpus import HELLO_SOURCE
 
 CGO_SOURCE = """\
 package main
