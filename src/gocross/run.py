@@ -59,6 +59,7 @@ class RunPlan:
     reason: str | None = None  # why there is no runner
     interpreter: str | None = None  # the dynamic loader a dynamically linked binary asks for
     built_variant: str | None = None  # the variant the binary says it was built for
+    suggestion: str | None = None  # what to do instead when nothing here runs it
 
     @property
     def target(self) -> str:
@@ -70,7 +71,8 @@ class RunPlan:
         return self.choice.command(self.binary, args)
 
     def cannot_run_message(self) -> str:
-        return f"Cannot run {self.binary.name} ({self.target}) here: {self.reason}."
+        tail = f"; {self.suggestion}" if self.suggestion and self.suggestion not in (self.reason or "") else ""
+        return f"Cannot run {self.binary.name} ({self.target}) here: {self.reason}{tail}."
 
     def require(self) -> RunnerChoice:
         """The runner, or the error that says why there is none / how to install it."""
@@ -138,6 +140,7 @@ class _Found:
     variant: str | None
     interpreter: str | None
     refusal: str | None  # inspect's "will not run here" reason, when it has one
+    suggestion: str | None = None
 
 
 def _inspect(binary: Path) -> _Found:
@@ -151,13 +154,11 @@ def _inspect(binary: Path) -> _Found:
         why = info.runs_here.reason if info.runs_here else info.description
         raise CannotRun(f"Cannot tell which OS and architecture {binary} is for ({why}); "
                         "pass --target GOOS/GOARCH to run it anyway.")
-    refusal = None
     verdict = info.runs_here
     if verdict is not None and verdict.verdict == "no":
         refusal = verdict.reason.removeprefix("will not run here: ")
-        if verdict.suggestion and verdict.suggestion not in refusal:
-            refusal += f"; {verdict.suggestion}"
-    return _Found(goos, goarch, info.variant, info.interpreter, refusal)
+        return _Found(goos, goarch, info.variant, info.interpreter, refusal, verdict.suggestion)
+    return _Found(goos, goarch, info.variant, info.interpreter, None)
 
 
 def plan(binary: str | os.PathLike[str], *, target: str | None = None, variant: str | None = None,
@@ -179,7 +180,8 @@ def plan(binary: str | os.PathLike[str], *, target: str | None = None, variant: 
     chosen_variant = variant if variant is not None else found_variant
     choice = choose_runner(goos, goarch, chosen_variant)
     if found.refusal and variant is None and not cpu:
-        return RunPlan(path, goos, goarch, chosen_variant, None, found.refusal, interpreter, found_variant)
+        return RunPlan(path, goos, goarch, chosen_variant, None, found.refusal, interpreter, found_variant,
+                       found.suggestion)
     if choice is not None and cpu:
         choice = choice.with_cpu(cpu)
     if choice is not None and interpreter:

@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "targets": "gocross.cli.targets_cmd:targets",
     "build": "gocross.cli.build_cmd:build",
     "inspect": "gocross.cli.inspect_cmd:inspect",
+    "run": "gocross.cli.run_cmd:run",
 }
 
 

@@ -1,0 +1,327 @@
+"""Smoke-test a build: run every artifact of ``DIST/artifacts.json`` here, under its runner, in parallel.
+
+Two modes. *args*: run each binary with the same arguments and check its exit code and that its output
+contains ``expect``. *serve*: start each binary as a server on a free loopback port (``PORT`` in its
+environment and/or ``{port}`` in its arguments), wait until it accepts connections, HTTP GET one path, check
+the status and that the body contains ``expect``, then stop it with its whole process group.
+
+The manifest is read with plain json (its schema is the hand-off between ``build`` and the commands that
+consume a build); only entries with status "ok" are smoke-tested.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gocross.errors import GocrossError, UsageError
+from gocross.run import RunPlan, RunResult, execute_plan, finish, plan, start
+
+MANIFEST = "artifacts.json"
+# Per-check time limit on native code; emulated runs get this × the runner's factor.
+DEFAULT_TIMEOUT = 30.0
+_POLL = 0.05  # seconds between connection attempts while a server starts
+_HTTP_TIMEOUT = 10.0  # seconds, scaled like the rest
+_PORT_ATTEMPTS = 3  # a free port can be taken between our probe and the server's bind
+
+PASS = "pass"
+FAIL = "fail"
+TIMEOUT = "timeout"
+COULD_NOT_RUN = "could-not-run"  # a runner exists but it could not run (missing, SIGILL, loader)
+NOT_RUN = "not-run"  # nothing on this host runs the target (darwin, windows, ...)
+
+
+@dataclass(frozen=True)
+class SmokeCheck:
+    """One artifact's smoke test: what ran, how it ended, and one line on why it did not pass."""
+
+    target: str
+    path: str
+    runner: str | None
+    status: str  # "pass" | "fail" | "timeout" | "could-not-run" | "not-run"
+    seconds: float
+    detail: str
+    exit_code: int | None = None
+    http_status: int | None = None
+    output: str = ""  # the program's stdout (serve mode: the HTTP body), for the JSON report
+
+
+@dataclass(frozen=True)
+class SmokeReport:
+    """Every check of one smoke run, in manifest order."""
+
+    dist: str
+    mode: str  # "args" | "serve"
+    checks: tuple[SmokeCheck, ...]
+    seconds: float
+    skipped: tuple[str, ...] = ()  # targets whose build did not succeed (status != ok in the manifest)
+
+    @property
+    def ok(self) -> bool:
+        """Every target that can run here passed (targets nothing here can run do not count against it)."""
+        runnable = [c for c in self.checks if c.status != NOT_RUN]
+        return bool(runnable) and all(c.status == PASS for c in runnable)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for check in self.checks:
+            out[check.status] = out.get(check.status, 0) + 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        data["ok"] = self.ok
+        data["counts"] = self.counts()
+        return data
+
+
+@dataclass(frozen=True)
+class SmokeOptions:
+    """What to run and what to expect. ``args`` may hold ``{port}`` in serve mode."""
+
+    args: tuple[str, ...] = ()
+    expect: str | None = None
+    expect_exit: int = 0
+    serve: bool = False
+    path: str = "/"
+    expect_status: int = 200
+    port_env: str | None = "PORT"
+    timeout: float | None = None  # per check; None = DEFAULT_TIMEOUT × the runner's factor
+    env: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    target: str
+    path: Path
+
+
+def read_artifacts(dist: Path) -> tuple[list[_Entry], list[str]]:
+    """(entries with status ok, targets of the others) from DIST/artifacts.json (or that file itself)."""
+    manifest = dist / MANIFEST if dist.is_dir() else dist
+    try:
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+        raw: list[dict[str, Any]] = list(document["artifacts"])
+    except FileNotFoundError:
+        raise UsageError(f"No {MANIFEST} in {dist}; run `gocross build` first or pass its output folder.") \
+            from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{manifest} is not a gocross artifacts file ({exc}); rebuild with `gocross build`.") \
+            from None
+    good, skipped = [], []
+    for item in raw:
+        target = str(item.get("target") or f"{item.get('goos')}/{item.get('goarch')}")
+        if item.get("status") == "ok" and item.get("path"):
+            good.append(_Entry(target, (manifest.parent / str(item["path"])).resolve()))
+        else:
+            skipped.append(target)
+    return good, skipped
+
+
+def _status_of(result: RunResult) -> str:
+    if result.outcome == "no-runner":
+        return NOT_RUN
+    if result.could_not_run:
+        return COULD_NOT_RUN
+    if result.outcome == "timeout":
+        return TIMEOUT
+    return PASS if result.ran else FAIL
+
+
+def _first_line(text: str, limit: int = 160) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    line = lines[-1] if lines else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _check(entry: _Entry, result: RunResult, status: str, detail: str, **extra: Any) -> SmokeCheck:
+    return SmokeCheck(target=entry.target, path=str(entry.path), runner=result.runner, status=status,
+                      seconds=result.seconds, detail=detail, exit_code=result.exit_code, **extra)
+
+
+def _judge_args(entry: _Entry, result: RunResult, opts: SmokeOptions) -> SmokeCheck:
+    status = _status_of(result)
+    if status != PASS:
+        return _check(entry, result, status, result.reason or status, output=result.stdout or "")
+    output = (result.stdout or "") + result.stderr
+    if result.outcome == "signaled" or result.exit_code != opts.expect_exit:
+        why = result.reason or f"exit {result.exit_code}, expected {opts.expect_exit}"
+        tail = _first_line(result.stderr)
+        return _check(entry, result, FAIL, why + (f": {tail}" if tail else ""), output=result.stdout or "")
+    if opts.expect is not None and opts.expect not in output:
+        got = _first_line(output) or "no output"
+        return _check(entry, result, FAIL, f"output lacks {opts.expect!r} (last line: {got!r})",
+                      output=result.stdout or "")
+    return _check(entry, result, PASS, f"exit {result.exit_code}", output=result.stdout or "")
+
+
+def _plan_or_check(entry: _Entry) -> RunPlan | SmokeCheck:
+    """The run plan, or the finished check when the artifact cannot even be planned or has no runner."""
+    try:
+        the_plan = plan(entry.path)
+    except GocrossError as exc:
+        return SmokeCheck(entry.target, str(entry.path), None, COULD_NOT_RUN, 0.0, str(exc))
+    if the_plan.choice is None:
+        return SmokeCheck(entry.target, str(entry.path), None, NOT_RUN, 0.0, the_plan.reason or "no runner")
+    return the_plan
+
+
+def _smoke_args(entry: _Entry, opts: SmokeOptions) -> SmokeCheck:
+    the_plan = _plan_or_check(entry)
+    if isinstance(the_plan, SmokeCheck):
+        return the_plan
+    result = execute_plan(the_plan, opts.args, timeout=_limit(the_plan, opts), capture=True,
+                          cwd=entry.path.parent, env=opts.env)
+    return _judge_args(entry, result, opts)
+
+
+def _limit(the_plan: RunPlan, opts: SmokeOptions) -> float | None:
+    if opts.timeout is not None:
+        return opts.timeout if opts.timeout > 0 else None
+    factor = the_plan.choice.timeout_factor if the_plan.choice else 1.0
+    return DEFAULT_TIMEOUT * factor
+
+
+# --- serve mode -------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _http_get(port: int, path: str, timeout: float) -> tuple[int, str]:
+    """(status, body) of GET http://127.0.0.1:PORT/PATH — never through a proxy from the environment."""
+    url = f"http://127.0.0.1:{port}/{path.lstrip('/')}"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return int(response.status), response.read(1 << 20).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read(1 << 20).decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class _Served:
+    result: RunResult
+    accepted: bool
+    http: tuple[int, str] | None
+    error: str | None
+
+
+def _serve_once(the_plan: RunPlan, opts: SmokeOptions, cwd: Path, port: int, limit: float | None) -> _Served:
+    """Start the server on ``port``, wait for it, GET the path, stop it."""
+    assert the_plan.choice is not None
+    args = [a.replace("{port}", str(port)) for a in opts.args]
+    env = {**opts.env, **({opts.port_env: str(port)} if opts.port_env else {})}
+    running = start(the_plan, args, cwd=cwd, env=env)
+    command = the_plan.choice.command(the_plan.binary, args)
+    deadline = time.monotonic() + (limit if limit is not None else 3600.0)
+    accepted = False
+    while time.monotonic() < deadline and running.alive:
+        if _accepts(port):
+            accepted = True
+            break
+        time.sleep(_POLL)
+    http, error = None, None
+    if accepted:
+        try:
+            http = _http_get(port, opts.path, _HTTP_TIMEOUT * the_plan.choice.timeout_factor)
+        except (OSError, urllib.error.URLError) as exc:
+            error = f"GET {opts.path} failed: {getattr(exc, 'reason', exc)}"
+    alive = running.alive
+    done = running.stop() if alive else running.wait(None)
+    result = finish(the_plan, command, done, limit)
+    if not accepted and alive:
+        error = f"did not accept connections on port {port} within {limit:g} s" if limit else "never listened"
+    return _Served(result, accepted, http, error)
+
+
+def _smoke_serve(entry: _Entry, opts: SmokeOptions) -> SmokeCheck:
+    the_plan = _plan_or_check(entry)
+    if isinstance(the_plan, SmokeCheck):
+        return the_plan
+    if the_plan.choice is None or not the_plan.choice.installed:
+        return _judge_args(entry, execute_plan(the_plan, opts.args), opts)  # reports why it cannot run
+    limit = _limit(the_plan, opts)
+    served = None
+    for _attempt in range(_PORT_ATTEMPTS):
+        served = _serve_once(the_plan, opts, entry.path.parent, free_port(), limit)
+        if served.accepted or "address already in use" not in served.result.stderr:
+            break
+    assert served is not None
+    return _judge_serve(entry, served, opts)
+
+
+def _judge_serve(entry: _Entry, served: _Served, opts: SmokeOptions) -> SmokeCheck:
+    result = served.result
+    if not served.accepted:
+        if served.error:  # still running at the deadline, never listening
+            return _check(entry, result, TIMEOUT, served.error)
+        status = _status_of(result)
+        if status != PASS:
+            return _check(entry, result, status, result.reason or status)
+        tail = _first_line(result.stderr)
+        why = f"exited ({result.exit_code}) before accepting connections" + (f": {tail}" if tail else "")
+        return _check(entry, result, FAIL, why)
+    if served.http is None:
+        return _check(entry, result, FAIL, served.error or "no HTTP answer")
+    code, body = served.http
+    if code != opts.expect_status:
+        return _check(entry, result, FAIL, f"HTTP {code}, expected {opts.expect_status}", http_status=code,
+                      output=body)
+    if opts.expect is not None and opts.expect not in body:
+        return _check(entry, result, FAIL, f"body lacks {opts.expect!r}: {_first_line(body)!r}",
+                      http_status=code, output=body)
+    return _check(entry, result, PASS, f"HTTP {code} {_first_line(body)!r}", http_status=code, output=body)
+
+
+def default_jobs() -> int:
+    """Parallel checks: one per core (each emulated program keeps a core busy while it starts)."""
+    return max(2, os.cpu_count() or 2)
+
+
+def smoke(dist: str | os.PathLike[str], options: SmokeOptions | None = None, *, jobs: int | None = None,
+          targets: Sequence[str] | None = None) -> SmokeReport:
+    """Run every "ok" artifact of ``dist`` here and check it; see the module docs for the two modes.
+
+    ``targets`` limits the run to those selectors ("linux/arm64", or "linux/arm/v6" as in the manifest).
+    """
+    opts = options or SmokeOptions()
+    root = Path(dist)
+    entries, skipped = read_artifacts(root)
+    if targets:
+        entries = [e for e in entries if e.target in targets or _base(e.target) in targets]
+    if not entries:
+        raise UsageError(f"No successfully built artifacts to smoke-test in {root}.")
+    check = _smoke_serve if opts.serve else _smoke_args
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=jobs or default_jobs(), thread_name_prefix="smoke") as pool:
+        checks = tuple(pool.map(lambda e: check(e, opts), entries))
+    return SmokeReport(dist=str(root), mode="serve" if opts.serve else "args", checks=checks,
+                       seconds=time.monotonic() - started, skipped=tuple(skipped))
+
+
+def _base(target: str) -> str:
+    return "/".join(target.split("/")[:2])
