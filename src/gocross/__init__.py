@@ -24,6 +24,16 @@ _EXPORTS: dict[str, str] = {
     "Artifact": "gocross.artifacts",
     "inspect": "gocross.binary",
     "BinaryInfo": "gocross.binary.model",
+    "run": "gocross.run",
+    "RunResult": "gocross.run",
+    "RunPlan": "gocross.run",
+    "choose_runner": "gocross.runners",
+    "RunnerChoice": "gocross.runners",
+    "smoke": "gocross.smoke",
+    "SmokeOptions": "gocross.smoke",
+    "SmokeReport": "gocross.smoke",
+    "doctor": "gocross.doctor",
+    "DoctorReport": "gocross.doctor",
 }
 
 

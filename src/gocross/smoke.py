@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import time
+import types
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -325,3 +327,14 @@ def smoke(dist: str | os.PathLike[str], options: SmokeOptions | None = None, *, 
 
 def _base(target: str) -> str:
     return "/".join(target.split("/")[:2])
+
+
+class _CallableModule(types.ModuleType):
+    """``gocross.smoke(...)`` must work even after ``import gocross.smoke``, which rebinds the package attribute
+    from this function to this module: so the module itself calls through to the function."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> SmokeReport:
+        return smoke(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

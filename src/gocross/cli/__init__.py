@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "inspect": "gocross.cli.inspect_cmd:inspect",
     "run": "gocross.cli.run_cmd:run",
     "smoke": "gocross.cli.smoke_cmd:smoke",
+    "doctor": "gocross.cli.doctor_cmd:doctor",
 }
 
 

@@ -53,8 +53,15 @@ class RunnerChoice:
         return "qemu" if self.name == "qemu-user" else self.name
 
     def command(self, binary: Path, args: Sequence[str]) -> list[str]:
-        """The exact argv that runs ``binary args`` under this runner (no shell involved)."""
-        return [*self.prefix, str(binary), *args]
+        """The exact argv that runs ``binary args`` under this runner (no shell involved).
+
+        A bare file name becomes ``./name``: as argv[0] of a native run it would otherwise be looked up on
+        PATH instead of taken from the current folder.
+        """
+        name = str(binary)
+        if "/" not in name:
+            name = f"./{name}"
+        return [*self.prefix, name, *args]
 
     def with_cpu(self, cpu: str) -> RunnerChoice:
         """The same choice with the emulated CPU model forced (qemu only): ``QEMU_CPU=cpu``."""

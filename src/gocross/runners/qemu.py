@@ -9,6 +9,7 @@ way it would on the older machine. linux/386 is never emulated: qemu-i386 7.2 cr
 from __future__ import annotations
 
 import functools
+import re
 import subprocess
 from collections.abc import Iterable
 
@@ -88,8 +89,8 @@ def _version(program: str) -> str | None:
             [program, "--version"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    first = proc.stdout.strip().splitlines()
-    return first[0] if first else None
+    found = re.search(r"version (\S+)", proc.stdout)
+    return f"qemu {found[1]}" if found else None
 
 
 def find_program(goarch: str) -> tuple[str, str | None]:

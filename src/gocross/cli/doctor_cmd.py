@@ -1,0 +1,65 @@
+"""`gocross doctor`: the toolchain, each runner and binfmt_misc, with the command for whatever is missing."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from gocross.cli.app import App, pass_app
+
+if TYPE_CHECKING:
+    from gocross.doctor import DoctorReport
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_app
+def doctor(app: App, as_json: bool) -> None:
+    """Check what this machine can build and run: Go toolchain, runners, binfmt_misc.
+
+    Exits 1 when something is missing (the report ends with the commands that install it).
+    """
+    from gocross.doctor import doctor as run_doctor
+
+    report = run_doctor(app.go)
+    if as_json:
+        app.print_json(report.to_json())
+    else:
+        _print_report(app, report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _print_report(app: App, report: DoctorReport) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = app.console
+    level = f" (CPU: GOAMD64 up to {report.amd64_level})" if report.amd64_level else ""
+    out.print(f"host         {report.host}{level}")
+    tc = report.toolchain
+    if tc.found:
+        out.print(escape(f"go           {tc.version} at {tc.go} (from {tc.source}); GOROOT {tc.goroot}"))
+    else:
+        out.print(escape(f"go           [missing] {tc.error}"))
+    table = Table(title="runners", title_justify="left", show_edge=False)
+    for column in ("", "runner", "runs", "version / detail"):
+        table.add_column(column)
+    for r in report.runners:
+        mark = "[green]ok[/]" if r.installed else "[red]missing[/]"
+        detail = "; ".join(x for x in (r.version, r.detail) if x)
+        table.add_row(mark, r.name, " ".join(r.covers), escape(detail))
+    out.print(table)
+    out.print(escape(f"binfmt_misc  {report.binfmt.note}"))
+    for entry in report.binfmt.entries:
+        state = "enabled" if entry.enabled else "disabled"
+        out.print(escape(f"  {entry.name}: {state}, {entry.interpreter or '?'} (flags {entry.flags or '-'})"))
+    out.print("cannot run here: darwin, ios, android, the BSDs, illumos, solaris, aix, plan9, windows")
+    if report.missing:
+        out.print("[bold]to install what is missing:[/]")
+        for hint in report.missing:
+            out.print(escape(f"  {hint}"))
+    else:
+        out.print("everything gocross can use here is installed")
