@@ -1,0 +1,65 @@
+"""`gocross inspect` as a user runs it: exit codes, JSON, one-line errors, bad files among good ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import BuildGo
+from tests.corpus import HELLO_SOURCE
+from tests.helpers import assert_clean_error, gocross
+
+
+def test_one_file_text_and_json(build_go: BuildGo) -> None:
+    path = build_go(HELLO_SOURCE, "linux", "amd64")
+    text = gocross("inspect", path)
+    assert text.returncode == 0 and "Traceback" not in text.stderr
+    assert "linux/amd64" in text.stdout and "NATIVE" in text.stdout
+    proc = gocross("inspect", "--json", path)
+    assert proc.returncode == 0
+    (entry,) = json.loads(proc.stdout)
+    assert entry["path"] == str(path) and entry["goos"] == "linux" and entry["format"] == "ELF"
+    assert entry["runs_here"]["verdict"] == "native"
+
+
+def test_missing_file_is_one_line_exit_6(tmp_path: Path) -> None:
+    assert_clean_error(gocross("inspect", tmp_path / "nope"), 6, "does not exist")
+
+
+def test_truncated_file_is_one_line_exit_6(build_go: BuildGo, tmp_path: Path) -> None:
+    bad = tmp_path / "truncated"
+    bad.write_bytes(build_go(HELLO_SOURCE, "linux", "amd64").read_bytes()[:3000])
+    assert_clean_error(gocross("inspect", bad), 6, "truncated or corrupt", str(bad))
+
+
+def test_directory_with_a_bad_file(build_go: BuildGo, tmp_path: Path) -> None:
+    folder = tmp_path / "dist"
+    (folder / "sub").mkdir(parents=True)
+    good = build_go(HELLO_SOURCE, "windows", "amd64")
+    (folder / "sub" / "app.exe").write_bytes(good.read_bytes())
+    (folder / "broken").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(40))
+    (folder / "notes.txt").write_text("hello\n")
+    proc = gocross("inspect", folder)
+    assert proc.returncode == 6 and "Traceback" not in proc.stderr
+    assert "windows/amd64" in proc.stdout and "not a Go binary" in proc.stdout
+    assert "broken" in proc.stderr and "1 of 3 files" in proc.stderr
+    data = json.loads(gocross("inspect", "--json", folder).stdout)
+    assert [Path(e["path"]).name for e in data] == ["broken", "notes.txt", "app.exe"]
+    assert "error" in data[0] and data[2]["goos"] == "windows"
+
+
+def test_empty_directory(tmp_path: Path) -> None:
+    assert_clean_error(gocross("inspect", tmp_path), 6, "No files found")
+
+
+def test_not_go_files_exit_0(tmp_path: Path) -> None:
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "x.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(64))
+    proc = gocross("inspect", "--json", tmp_path)
+    assert proc.returncode == 0
+    assert all(not e["is_go"] for e in json.loads(proc.stdout))
+
+
+def test_verbose_shows_evidence(build_go: BuildGo) -> None:
+    proc = gocross("-v", "inspect", build_go(HELLO_SOURCE, "plan9", "amd64"))
+    assert proc.returncode == 0 and "evidence" in proc.stdout and "plan9/amd64" in proc.stdout
