@@ -59,7 +59,10 @@ def run(argv: list[str]) -> int:
         _say("the wasmtime package is not installed; install it with `pip install wasmtime`")
         return EXIT_NO_WASMTIME
     config = wasmtime.Config()
-    config.cache = True  # a Go program compiles in ~3 s; the cache makes re-runs ~0.06 s
+    try:
+        config.cache = True  # a Go program compiles in ~3 s; the cache makes re-runs ~0.06 s
+    except wasmtime.WasmtimeError as exc:  # no writable cache folder: run uncached
+        _say(f"compilation cache unavailable ({exc})")
     engine = wasmtime.Engine(config)
     try:
         module = wasmtime.Module.from_file(engine, argv[0])
