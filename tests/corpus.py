@@ -72,7 +72,7 @@ def build_corpus(toolchain: Toolchain, outdir: Path, *, jobs: int = 2,
                  env: Mapping[str, str] | None = None) -> dict[tuple[str, str], Path]:
     """Build hello world for every buildable target into outdir; return {(goos, goarch): path}."""
     outdir.mkdir(parents=True, exist_ok=True)
-    moddir = write_hello(outdir / "src")
+    moddir = write_hello(outdir.with_name(outdir.name + "-src"))  # outside: the folder holds binaries only
     targets = buildable_targets(toolchain)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {

@@ -15,6 +15,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gocross.binary.assemble import facts_for, go_facts, slice_view
 from gocross.binary.jsonout import to_json
@@ -22,11 +23,18 @@ from gocross.binary.model import BinaryInfo, Evidence, InspectFailure, Module, R
 from gocross.binary.reader import Corrupt, Reader
 from gocross.errors import InspectError
 
+if TYPE_CHECKING:
+    from gocross.binary.verdict import RunnerCache
+
 _FIX = "rebuild it or copy it again"
 
 
 def inspect(path: str | os.PathLike[str], *, runs_here: bool = True) -> BinaryInfo:
     """Describe one file. ``runs_here=False`` skips the verdict (which looks at this host's tools and CPU)."""
+    return _inspect(path, runs_here, None)
+
+
+def _inspect(path: str | os.PathLike[str], runs_here: bool, cache: RunnerCache | None) -> BinaryInfo:
     p = Path(path)
     try:
         fd = os.open(p, os.O_RDONLY)
@@ -43,7 +51,7 @@ def inspect(path: str | os.PathLike[str], *, runs_here: bool = True) -> BinaryIn
     if runs_here:
         from gocross.binary.verdict import verdict
 
-        info = replace(info, runs_here=verdict(info))
+        info = replace(info, runs_here=verdict(info, cache))
     return info
 
 
@@ -129,9 +137,10 @@ def inspect_many(paths: Iterable[str | os.PathLike[str]], *,
                  runs_here: bool = True) -> list[BinaryInfo | InspectFailure]:
     """Inspect files and directories; a file that cannot be read becomes an InspectFailure, not an error."""
     out: list[BinaryInfo | InspectFailure] = []
+    cache: RunnerCache = {}
     for p in iter_files(paths):
         try:
-            out.append(inspect(p, runs_here=runs_here))
+            out.append(_inspect(p, runs_here, cache))
         except InspectError as exc:
             out.append(InspectFailure(str(p), str(exc)))
     return out

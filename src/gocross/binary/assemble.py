@@ -8,7 +8,7 @@ records its source in ``evidence``, and a disagreement between headers and build
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from typing import Any
 
 from gocross.binary import buildinfo, elf, macho, pclntab, pe, plan9, wasm, xcoff
 from gocross.binary.model import BinaryInfo, Facts, Module
@@ -92,8 +92,8 @@ def go_facts(r: Reader, f: Facts, path: str, size: int) -> BinaryInfo:
     if variant_var and variant:
         f.cite("variant", f"Go build info {variant_var}={variant}")
     go_version = bi.go_version if bi else f.go_version
-    info = BinaryInfo(
-        path=path, size=size, format=f.format, description="", file_type=f.file_type, bits=f.bits,
+    kw: dict[str, Any] = dict(
+        path=path, size=size, format=f.format, file_type=f.file_type, bits=f.bits,
         endian=f.endian, machine=f.machine, goos=goos, goarch=goarch,
         variant_var=variant_var if variant else None, variant=variant or None,
         header_goos=f.header_goos, header_goarch=f.header_goarch,
@@ -106,7 +106,7 @@ def go_facts(r: Reader, f: Facts, path: str, size: int) -> BinaryInfo:
         min_glibc=f.min_glibc, min_os=f.min_os, stripped=f.stripped, debug_info=f.debug_info,
         wasm_imports=f.wasm_imports, slices=tuple(f.slices), notes=tuple(f.notes), evidence=tuple(f.evidence),
     )
-    return replace(info, description=describe(info, f.description))
+    return BinaryInfo(description=describe(kw, f.description), **kw)
 
 
 def _pclntab(r: Reader, f: Facts, bi: buildinfo.BuildInfo | None) -> pclntab.Pclntab | None:
@@ -175,28 +175,29 @@ def _disagreement(f: Facts, settings: dict[str, str]) -> str | None:
     return "; ".join(parts) or None
 
 
-def describe(info: BinaryInfo, base: str | None) -> str:
-    """One line for people, in the spirit of file(1) but with the Go facts."""
-    if base and info.format in ("data", "script", "empty"):
+def describe(kw: dict[str, Any], base: str | None) -> str:
+    """One line for people, in the spirit of file(1) but with the Go facts (from BinaryInfo's fields)."""
+    fmt = kw["format"]
+    if base and fmt in ("data", "script", "empty"):
         return f"{base} — not a Go binary"
-    parts = [info.format]
-    if info.bits and info.format not in ("wasm",):
-        parts[0] += f" {info.bits}-bit"
-    if info.endian and info.format != "wasm":
-        parts[0] += " LSB" if info.endian == "little" else " MSB"
-    if info.file_type:
-        parts[0] += f" {info.file_type}"
-    if info.machine:
-        parts.append(info.machine)
-    if info.linkage:
-        parts.append(f"{info.linkage}ally linked" if info.linkage != "static-pie" else "static-pie linked")
-    if info.is_go:
-        version = info.go_version or info.go_version_range or "unknown version"
-        parts.append(f"Go {version}")
-        if info.target:
-            parts.append(info.target + (f" ({info.variant_var}={info.variant})" if info.variant else ""))
-    else:
-        parts.append("not a Go binary")
+    head = fmt
+    if kw["bits"] and fmt != "wasm":
+        head += f" {kw['bits']}-bit"
+    if kw["endian"] and fmt != "wasm":
+        head += " LSB" if kw["endian"] == "little" else " MSB"
+    if kw["file_type"]:
+        head += f" {kw['file_type']}"
+    parts = [head]
+    if kw["machine"]:
+        parts.append(kw["machine"])
+    if kw["linkage"]:
+        parts.append("static-pie linked" if kw["linkage"] == "static-pie" else f"{kw['linkage']}ally linked")
+    if not kw["is_go"]:
+        return ", ".join([*parts, "not a Go binary"])
+    parts.append(f"Go {kw['go_version'] or kw['go_version_range'] or 'unknown version'}")
+    if kw["goos"] and kw["goarch"]:
+        variant = f" ({kw['variant_var']}={kw['variant']})" if kw["variant"] else ""
+        parts.append(f"{kw['goos']}/{kw['goarch']}{variant}")
     return ", ".join(parts)
 
 

@@ -10,8 +10,6 @@ Go-quoted (strconv.Quote) when they contain spaces, quotes, tabs or ``=``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from gocross.binary.model import Module
 from gocross.binary.reader import MAX_BLOB, MAX_STRING, AddressMap, Corrupt, Reader, capped
 
@@ -22,21 +20,22 @@ _SENTINEL_LEN = 16
 _MAX_HITS = 64
 
 
-@dataclass
 class BuildInfo:
-    """Decoded build info: the Go version and the parsed modinfo."""
+    """Decoded build info: the Go version and the parsed modinfo (a plain class: cheap to import)."""
 
-    go_version: str
-    offset: int
-    main_path: str | None = None
-    main_module: Module | None = None
-    deps: list[Module] = field(default_factory=list)
-    settings: dict[str, str] = field(default_factory=dict)
-    pointer_form: bool = False
+    __slots__ = ("deps", "go_version", "main_module", "main_path", "offset", "pointer_form", "settings")
+
+    def __init__(self, go_version: str, offset: int, pointer_form: bool = False) -> None:
+        self.go_version = go_version
+        self.offset = offset
+        self.pointer_form = pointer_form
+        self.main_path: str | None = None
+        self.main_module: Module | None = None
+        self.deps: list[Module] = []
+        self.settings: dict[str, str] = {}
 
 
-def find(r: Reader, ranges: list[tuple[int, int]], addr_map: AddressMap | None,
-         image_base: int = 0) -> BuildInfo | None:
+def find(r: Reader, ranges: list[tuple[int, int]], addr_map: AddressMap | None) -> BuildInfo | None:
     """Search each (offset, size) range in turn for a valid, aligned blob; None if there is none."""
     damage: Corrupt | None = None
     for start, size in ranges:
@@ -45,7 +44,7 @@ def find(r: Reader, ranges: list[tuple[int, int]], addr_map: AddressMap | None,
             if (hit - start) % ALIGN or not r.has(hit, HEADER_SIZE):
                 continue
             try:
-                info = _decode(r, hit, addr_map, image_base)
+                info = _decode(r, hit, addr_map)
             except Corrupt as exc:  # keep looking: a later, intact hit wins
                 damage = damage or exc
                 continue
@@ -56,7 +55,7 @@ def find(r: Reader, ranges: list[tuple[int, int]], addr_map: AddressMap | None,
     return None
 
 
-def _decode(r: Reader, off: int, addr_map: AddressMap | None, image_base: int) -> BuildInfo | None:
+def _decode(r: Reader, off: int, addr_map: AddressMap | None) -> BuildInfo | None:
     ptr_size = r.u8(off + 14)
     flags = r.u8(off + 15)
     if ptr_size not in (4, 8):
@@ -69,8 +68,8 @@ def _decode(r: Reader, off: int, addr_map: AddressMap | None, image_base: int) -
         if addr_map is None:
             return None
         pr = r.with_endian(">" if flags & 1 else "<")
-        version = _pointer_string(pr, off + 16, ptr_size, addr_map, image_base)
-        modinfo = _pointer_string(pr, off + 16 + ptr_size, ptr_size, addr_map, image_base)
+        version = _pointer_string(pr, off + 16, ptr_size, addr_map)
+        modinfo = _pointer_string(pr, off + 16 + ptr_size, ptr_size, addr_map)
         pointer_form = True
     text = _decode_text(version)
     if not text or not (text.startswith("go") or text.startswith("devel")):
@@ -86,17 +85,17 @@ def _varint_string(r: Reader, off: int) -> tuple[bytes, int]:
     return r.bytes(pos, n, "build info string"), pos + n
 
 
-def _pointer_string(r: Reader, off: int, ptr_size: int, amap: AddressMap, base: int) -> bytes:
+def _pointer_string(r: Reader, off: int, ptr_size: int, amap: AddressMap) -> bytes:
     """Follow a pointer to a Go string header {data, len} and read the string (pre-1.18 form)."""
     hdr_addr = r.uptr(off, ptr_size)
     if hdr_addr == 0:
         return b""
-    hdr = amap.offset(hdr_addr - base, 2 * ptr_size)
+    hdr = amap.offset(hdr_addr, 2 * ptr_size)
     data_addr = r.uptr(hdr, ptr_size)
     n = capped(r.uptr(hdr + ptr_size, ptr_size), MAX_BLOB, "a build info string")
     if n == 0:
         return b""
-    return r.bytes(amap.offset(data_addr - base, n), n, "build info string")
+    return r.bytes(amap.offset(data_addr, n), n, "build info string")
 
 
 def _decode_text(raw: bytes) -> str:

@@ -8,7 +8,6 @@ PT_NOTE. Sections add the build info and pclntab locations, the symbol table (st
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from gocross.binary.model import Facts
 from gocross.binary.reader import AddressMap, Corrupt, Reader, capped, count
@@ -54,22 +53,22 @@ _GLIBC_RE = re.compile(r"^GLIBC_(\d+)\.(\d+)(?:\.(\d+))?$")
 MAX_SECTIONS = 1 << 16
 
 
-@dataclass
 class _Seg:
-    type: int
-    flags: int
-    offset: int
-    vaddr: int
-    filesz: int
+    """One program header (plain slotted class: cheaper to define at import than a dataclass)."""
+
+    __slots__ = ("filesz", "flags", "offset", "type", "vaddr")
+
+    def __init__(self, type: int, flags: int, offset: int, vaddr: int, filesz: int) -> None:
+        self.type, self.flags, self.offset, self.vaddr, self.filesz = type, flags, offset, vaddr, filesz
 
 
-@dataclass
 class _Sec:
-    name: str
-    type: int
-    flags: int
-    offset: int
-    size: int
+    """One section header."""
+
+    __slots__ = ("flags", "name", "offset", "size", "type")
+
+    def __init__(self, name: str, type: int, flags: int, offset: int, size: int) -> None:
+        self.name, self.type, self.flags, self.offset, self.size = name, type, flags, offset, size
 
 
 def parse(r0: Reader) -> Facts:
@@ -138,10 +137,13 @@ def _sections(r: Reader, shoff: int, entsize: int, shnum: int, shstrndx: int, bi
     raw = [r.unpack(fmt, shoff + i * entsize) for i in range(shnum)]
     if shstrndx == 0xFFFF and raw:
         shstrndx = raw[0][6]
-    names_off = raw[shstrndx][4] if 0 < shstrndx < shnum else -1
+    names = b""
+    if 0 < shstrndx < shnum:  # read the name table once; names are NUL-terminated offsets into it
+        names = r.bytes(raw[shstrndx][4], capped(raw[shstrndx][5], 1 << 20, "ELF section names"))
     secs = []
     for name, typ, flags, _addr, off, size, *_ in raw:
-        text = r.cstring(names_off + name, 256, "ELF section name") if names_off >= 0 else ""
+        end = names.find(b"\0", name)
+        text = names[name : end if end >= 0 else len(names)].decode("utf-8", "replace")
         secs.append(_Sec(text, typ, flags, off, size))
     return secs
 

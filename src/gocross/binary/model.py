@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,13 @@ class InspectFailure:
     message: str
 
 
-@dataclass
 class Facts:
-    """Mutable scratch record the format readers fill in; frozen into BinaryInfo at the end."""
+    """Mutable scratch record the format readers fill in; frozen into BinaryInfo at the end.
 
-    format: str
+    A plain class rather than a dataclass: ``gocross inspect FILE`` is a short-lived process, and
+    generating a dataclass's methods at import time is a measurable part of its start-up.
+    """
+
     file_type: str | None = None
     bits: int | None = None
     endian: str | None = None
@@ -136,17 +139,23 @@ class Facts:
     go_version: str | None = None  # from a non-buildinfo source (wasm producers)
     wasm_imports: tuple[str, ...] = ()
     description: str | None = None
-    # Where Go build info and pclntab may live: (file offset, size) ranges to search, best first.
-    buildinfo_ranges: list[tuple[int, int]] = field(default_factory=list)
     pclntab_range: tuple[int, int] | None = None
     scan_range: tuple[int, int] | None = None  # where to look for pclntab without a section (default: all)
     text_range: tuple[int, int] | None = None  # where a Go build ID string sits at the start (non-ELF)
     symbol_strings: tuple[int, int] | None = None  # a string table to search for cgo symbols
     addr_map: object | None = None  # reader.AddressMap for pointer-form build info
-    image_base: int = 0
-    slices: list[BinaryInfo] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    evidence: list[Evidence] = field(default_factory=list)
+
+    def __init__(self, format: str, **fields: Any) -> None:
+        self.format = format
+        # Where Go build info may live: (file offset, size) ranges to search, best first.
+        self.buildinfo_ranges: list[tuple[int, int]] = []
+        self.slices: list[BinaryInfo] = []
+        self.notes: list[str] = []
+        self.evidence: list[Evidence] = []
+        for name, value in fields.items():
+            if not hasattr(Facts, name):
+                raise TypeError(f"Facts has no field {name!r}")
+            setattr(self, name, value)
 
     def cite(self, fact: str, source: str) -> None:
         self.evidence.append(Evidence(fact, source))

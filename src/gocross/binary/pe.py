@@ -43,7 +43,6 @@ def parse(r: Reader, pe_off: int) -> Facts:
     f.bits = 64 if magic == 0x20B else 32
     f.file_type = "shared library" if chars & IMAGE_FILE_DLL else "executable"
     base = r.u64(opt + 24) if f.bits == 64 else r.u32(opt + 28)
-    f.image_base = base
     os_major, os_minor = r.unpack("HH", opt + 40, "PE optional header")
     sub_major, sub_minor, _w32, _img, _hdrs, _sum, subsystem, dllchars = r.unpack("HHIIIIHH", opt + 48)
     f.min_os = f"Windows {os_major}.{os_minor} (subsystem {_SUBSYSTEM.get(subsystem, subsystem)} " \

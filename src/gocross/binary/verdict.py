@@ -11,8 +11,12 @@ import functools
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gocross.binary.model import BinaryInfo, RunsHere
+
+if TYPE_CHECKING:
+    from gocross.runners import RunnerChoice
 
 _NOT_PROGRAMS = ("shared library", "relocatable object", "object", "core dump", "bundle")
 _OS_NAMES = {
@@ -31,8 +35,15 @@ _FORMAT_WORDS = {
 _MACHINE_WORDS = {"amd64": "x86-64", "386": "x86 (32-bit)", "arm64": "AArch64", "arm": "32-bit ARM"}
 
 
-def verdict(info: BinaryInfo) -> RunsHere:
-    """Decide whether this host can run the binary, and how."""
+RunnerCache = dict[tuple[str, str, str | None], object]
+
+
+def verdict(info: BinaryInfo, cache: RunnerCache | None = None) -> RunsHere:
+    """Decide whether this host can run the binary, and how.
+
+    ``cache`` lets a batch (inspect_many) ask the runner table once per target instead of once per file;
+    it is not kept between calls, so a runner installed meanwhile is seen by the next call.
+    """
     if info.format in ("empty", "data"):
         return RunsHere("no", f"not a program: {info.description}")
     if info.format == "script":
@@ -43,14 +54,26 @@ def verdict(info: BinaryInfo) -> RunsHere:
         what = info.machine or "unknown"
         return RunsHere("no", f"a {info.format} program for {what}, a CPU no Go port or runner here covers",
                         exec_format_error=_exec_format_error(info, None))
-    from gocross.runners import choose_runner
-
-    choice = choose_runner(info.goos, info.goarch, info.variant)
+    choice = _choose(info.goos, info.goarch, info.variant, cache)
     if choice is None:
         return _cannot(info)
+    from gocross.runners import RunnerChoice
+
+    assert isinstance(choice, RunnerChoice)
     if choice.name == "native":
         return _native(info)
     return _emulated(info, choice)
+
+
+def _choose(goos: str, goarch: str, variant: str | None, cache: RunnerCache | None) -> object:
+    from gocross.runners import choose_runner
+
+    if cache is None:
+        return choose_runner(goos, goarch, variant)
+    key = (goos, goarch, variant)
+    if key not in cache:
+        cache[key] = choose_runner(goos, goarch, variant)
+    return cache[key]
 
 
 def _abs(info: BinaryInfo) -> str:
@@ -132,10 +155,7 @@ def _apple(info: BinaryInfo) -> str:
     return f"a macOS ({shape}) program needs a Mac (Intel, or Apple silicon through Rosetta 2)"
 
 
-def _emulated(info: BinaryInfo, choice: object) -> RunsHere:
-    from gocross.runners import RunnerChoice
-
-    assert isinstance(choice, RunnerChoice)
+def _emulated(info: BinaryInfo, choice: RunnerChoice) -> RunsHere:
     runner = choice.program or choice.name
     reason = f"runs emulated: {info.target} code under {runner}"
     if choice.note:

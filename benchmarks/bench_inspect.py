@@ -1,0 +1,105 @@
+"""gocross inspect vs `file` + `go version -m`, whole processes, in one run, alternating; plus in-process speed.
+
+The corpus is one hello world per target `go tool dist list` builds without cgo (built, or reused from the
+tests' cache). Each round runs (a) ``gocross inspect DIR --json`` and (b) ``file FILES`` then
+``go version -m FILES`` — the two tools a person combines today, each over all files in one process — and
+the single-file case (one binary: ``gocross inspect F`` vs ``file F`` + ``go version -m F``). Prints
+medians, the ratio and binaries/s; then ``gocross.binary.inspect`` in-process, with and without the
+runs-here verdict.
+
+    python benchmarks/bench_inspect.py [--rounds 7] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine  # noqa: E402
+
+
+def run(argv: Sequence[str | Path], ok: Sequence[int] = (0,)) -> tuple[float, float]:
+    """(wall, CPU) seconds of one process; `go version -m` exits 1 on files it cannot read, which is fine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run([str(a) for a in argv], capture_output=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in ok:
+        raise SystemExit(f"{argv[:3]} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def corpus(folder: Path | None) -> list[Path]:
+    from tests.corpus import build_corpus, default_cache_dir
+
+    from gocross.toolchain import find_toolchain
+
+    tc = find_toolchain()
+    out = folder or default_cache_dir(tc)
+    built = build_corpus(tc, out, jobs=2)
+    return sorted(built.values())
+
+
+def whole_process(files: list[Path], go: str, rounds: int) -> None:
+    folder = files[0].parent
+    ours, theirs, single_ours, single_theirs = [], [], [], []
+    one = next(f for f in files if f.name == "hello-linux-amd64")
+    inspect_dir = [sys.executable, "-m", "gocross", "inspect", "--json", folder]
+    for _ in range(rounds):
+        ours.append(run(inspect_dir)[0])
+        theirs.append(run(["file", *files])[0] + run([go, "version", "-m", *files], ok=(0, 1))[0])
+        single_ours.append(run([sys.executable, "-m", "gocross", "inspect", "--json", one])[0])
+        single_theirs.append(run(["file", one])[0] + run([go, "version", "-m", one])[0])
+    n = len(files)
+    o, t = statistics.median(ours), statistics.median(theirs)
+    print(f"corpus: {n} binaries in {folder}")
+    print(f"whole process, {n} files: gocross inspect --json {o * 1000:7.1f} ms ({n / o:7.0f} binaries/s) | "
+          f"file + go version -m {t * 1000:7.1f} ms ({n / t:7.0f} binaries/s) | ratio (file+go)/gocross "
+          f"{t / o:5.2f}x")
+    so, st = statistics.median(single_ours), statistics.median(single_theirs)
+    print(f"whole process, 1 file:   gocross inspect --json {so * 1000:7.1f} ms | file + go version -m "
+          f"{st * 1000:7.1f} ms | ratio {st / so:5.2f}x")
+
+
+def in_process(files: list[Path], seconds: float = 3.0) -> None:
+    from gocross.binary import inspect
+
+    for verdict in (False, True):
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for f in files:
+                inspect(f, runs_here=verdict)
+            n += len(files)
+        rate = n / (time.perf_counter() - start)
+        label = "with runs-here verdict" if verdict else "headers and Go facts "
+        print(f"in-process gocross.binary.inspect, {label}: {rate:8.0f} binaries/s "
+              f"({1e6 / rate:6.1f} µs per binary)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--dir", type=Path, default=None, help="corpus folder (default: the tests' cache)")
+    args = parser.parse_args()
+    from gocross.toolchain import find_toolchain
+
+    os.environ.setdefault("GOCACHE", str(Path.home() / ".cache" / "gocross-tests" / "go-build"))
+    print(machine())
+    files = corpus(args.dir)
+    whole_process(files, str(find_toolchain().go), args.rounds)
+    in_process(files)
+
+
+if __name__ == "__main__":
+    main()
