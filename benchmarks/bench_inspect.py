@@ -51,9 +51,19 @@ def corpus(folder: Path | None) -> list[Path]:
     return sorted(built.values())
 
 
+def precompile() -> None:
+    """Write gocross's bytecode once, as `pip install` does: with PYTHONDONTWRITEBYTECODE set (as on CI
+    machines) every `gocross` process would otherwise recompile its sources, which is not what users run."""
+    import compileall
+
+    import gocross
+
+    compileall.compile_dir(str(Path(gocross.__file__).parent), quiet=1)
+
+
 def whole_process(files: list[Path], go: str, rounds: int) -> None:
     folder = files[0].parent
-    ours, theirs, single_ours, single_theirs = [], [], [], []
+    ours, theirs, single_ours, single_theirs, bare = [], [], [], [], []
     one = next(f for f in files if f.name == "hello-linux-amd64")
     inspect_dir = [sys.executable, "-m", "gocross", "inspect", "--json", folder]
     for _ in range(rounds):
@@ -61,6 +71,7 @@ def whole_process(files: list[Path], go: str, rounds: int) -> None:
         theirs.append(run(["file", *files])[0] + run([go, "version", "-m", *files], ok=(0, 1))[0])
         single_ours.append(run([sys.executable, "-m", "gocross", "inspect", "--json", one])[0])
         single_theirs.append(run(["file", one])[0] + run([go, "version", "-m", one])[0])
+        bare.append(run([sys.executable, "-c", "pass"])[0])
     n = len(files)
     o, t = statistics.median(ours), statistics.median(theirs)
     print(f"corpus: {n} binaries in {folder}")
@@ -70,6 +81,7 @@ def whole_process(files: list[Path], go: str, rounds: int) -> None:
     so, st = statistics.median(single_ours), statistics.median(single_theirs)
     print(f"whole process, 1 file:   gocross inspect --json {so * 1000:7.1f} ms | file + go version -m "
           f"{st * 1000:7.1f} ms | ratio {st / so:5.2f}x")
+    print(f"(for scale: `python -c pass` alone takes {statistics.median(bare) * 1000:.1f} ms here)")
 
 
 def in_process(files: list[Path], seconds: float = 3.0) -> None:
@@ -97,6 +109,7 @@ def main() -> None:
     os.environ.setdefault("GOCACHE", str(Path.home() / ".cache" / "gocross-tests" / "go-build"))
     print(machine())
     files = corpus(args.dir)
+    precompile()
     whole_process(files, str(find_toolchain().go), args.rounds)
     in_process(files)
 

@@ -7,6 +7,7 @@ since that reads the parsed fields. Hypothesis' deadline bounds the time per exa
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,28 @@ def test_every_seed_parses_cleanly(seeds: dict[str, bytes]) -> None:
     for name, data in seeds.items():
         info = inspect_bytes(data, name)
         assert info.target == name
+
+
+def _elf64(**fields: int) -> bytearray:
+    head = bytearray(b"\x7fELF\x02\x01\x01" + bytes(9))
+    values = {"e_type": 2, "e_machine": 62, "e_phoff": 64, "e_shoff": 0, "e_phentsize": 56, "e_phnum": 0,
+              "e_shentsize": 64, "e_shnum": 0, "e_shstrndx": 0, **fields}
+    head += struct.pack("<HHIQQQIHHHHHH", values["e_type"], values["e_machine"], 1, 0, values["e_phoff"],
+                        values["e_shoff"], 0, 64, values["e_phentsize"], values["e_phnum"],
+                        values["e_shentsize"], values["e_shnum"], values["e_shstrndx"])
+    return head + bytes(256)
+
+
+def test_lying_lengths_fail_fast_without_allocating() -> None:
+    """Counts and sizes from the file are checked against the file and capped before use."""
+    cases = [
+        _elf64(e_phnum=0xFFFF),  # 65535 program headers in a 320-byte file
+        _elf64(e_shoff=64, e_shnum=0xFFFF),
+        _elf64(e_shoff=1 << 62, e_shnum=3),
+        b"\x00asm\x01\x00\x00\x00\x00\xff\xff\xff\xff\x0f",  # a custom section of 4 GiB
+        b"\x00asm\x01\x00\x00\x00\x00\x08\xff\xff\xff\xff\xff\xff\xff\x7f",  # a name of 2^56 bytes
+        b"\xca\xfe\xba\xbe\x00\x00\x00\x03" + struct.pack(">iiIII", 7, 3, 1 << 31, 1 << 31, 12),
+    ]
+    for data in cases:
+        with pytest.raises(InspectError, match="truncated or corrupt"):
+            inspect_bytes(bytes(data), "liar")
