@@ -87,6 +87,7 @@ def test_go_version_m_failures_are_inspected(corpus: Corpus) -> None:
                                                  "wasm custom section producers (language Go)"}
     plan9 = inspect(corpus[("plan9", "amd64")], runs_here=False)
     assert plan9.format == "plan9" and plan9.main_path == "example.com/hello"
+    assert (plan9.bits, plan9.endian) == (64, "little")  # the a.out header is big-endian, the code is not
 
 
 def test_solaris_and_illumos_are_told_apart(corpus: Corpus) -> None:

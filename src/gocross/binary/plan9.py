@@ -34,7 +34,9 @@ def parse(r0: Reader) -> Facts:
     total = hdr + text + data + syms + spsz + pcsz
     if total > r.size:
         raise Corrupt(f"the plan9 header promises {total} bytes but the file has {r.size}")
-    f = Facts(format="plan9", bits=64 if magic & HDR_MAGIC else 32, endian="big", machine=machine,
+    # The a.out header is always big-endian; the code (and data, build info included) is the CPU's order.
+    endian = "big" if machine in ("MIPS", "PowerPC") else "little"
+    f = Facts(format="plan9", bits=64 if magic & HDR_MAGIC else 32, endian=endian, machine=machine,
               header_goos="plan9", header_goarch=arch, file_type="executable", linkage="static", pie=False)
     f.cite("header_goos", f"plan9 a.out magic {magic:#x}")
     f.text_range = (hdr, text)

@@ -101,7 +101,7 @@ def _native(info: BinaryInfo) -> RunsHere:
     if not os.access(info.path, os.X_OK):
         reason += f"; it is not marked executable yet (chmod +x {info.path})"
     return RunsHere("native", reason, runner="native", installed=True, command=(_abs(info),),
-                    gocross_command=("gocross", "run", info.path))
+                    gocross_command=("gocross", "run", info.path) if info.is_go else None)
 
 
 def _missing_loader(info: BinaryInfo) -> RunsHere | None:

@@ -63,7 +63,7 @@ def _render(app: App, results: list[BinaryInfo | InspectFailure]) -> None:
             app.console.print()
         app.console.print(f"[bold]{escape(item.path)}[/bold]")
         for label, style, value in _rows(item, app.verbose):
-            app.console.print(f"  [{style}]{label:<12}[/{style}] {value}")
+            app.console.print(f"  [{style}]{label:<12}[/{style}] {value}", soft_wrap=True)
 
 
 def _rows(info: BinaryInfo, verbose: int) -> list[tuple[str, str, str]]:
