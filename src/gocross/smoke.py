@@ -269,7 +269,11 @@ def _smoke_serve(entry: _Entry, opts: SmokeOptions) -> SmokeCheck:
     limit = _limit(the_plan, opts)
     served = None
     for _attempt in range(_PORT_ATTEMPTS):
-        served = _serve_once(the_plan, opts, entry.path.parent, free_port(), limit)
+        try:
+            served = _serve_once(the_plan, opts, entry.path.parent, free_port(), limit)
+        except OSError as exc:  # the runner vanished between planning and starting
+            return SmokeCheck(entry.target, str(entry.path), the_plan.choice.name, COULD_NOT_RUN, 0.0,
+                              f"could not start: {exc.strerror or exc}")
         if served.accepted or "address already in use" not in served.result.stderr:
             break
     assert served is not None

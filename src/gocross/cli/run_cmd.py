@@ -25,14 +25,15 @@ def _shown_command(plan: RunPlan, args: tuple[str, ...]) -> str:
 
 def _exit_code_for(result: RunResult) -> int:
     """The program's own exit code when it ran; the matching gocross error code when it did not."""
+    from gocross.errors import GocrossError
     from gocross.run import raise_for_outcome
 
     if result.ran and result.exit_code is not None:
         return result.exit_code
     try:
         raise_for_outcome(result)
-    except Exception as exc:  # a GocrossError: the code is its class's
-        return int(getattr(exc, "exit_code", 1))
+    except GocrossError as exc:
+        return exc.exit_code
     return 1
 
 
