@@ -34,6 +34,9 @@ _EXPORTS: dict[str, str] = {
     "SmokeReport": "gocross.smoke",
     "doctor": "gocross.doctor",
     "DoctorReport": "gocross.doctor",
+    "test": "gocross.gotest",
+    "TestOptions": "gocross.gotest",
+    "TestRun": "gocross.gotest",
 }
 
 

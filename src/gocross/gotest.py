@@ -382,8 +382,8 @@ def _case(name: str, log: _TestLog, binary: Path | None, emulated: bool) -> Test
     if log.status == "fail" and emulated and _ENOEXEC in output:
         own = binary is not None and str(binary) in output
         what = "re-executes its own test binary (os.Args[0])" if own else "starts a binary for this target"
-        note = (f"{name} {what}; under qemu without binfmt_misc the kernel cannot run that foreign child "
-                f"(ENOEXEC, exec format error) — {BINFMT_HINT}")
+        note = (f"{name} {what}; under qemu without binfmt_misc the kernel cannot start that foreign child "
+                "(ENOEXEC, \"exec format error\"): an emulation limit, not a bug in the test")
         return TestCase(name, "binfmt", log.seconds, output, note)
     if log.status == "unfinished":
         return TestCase(name, "unfinished", log.seconds, output, f"{name} was still running when the test "
@@ -475,7 +475,7 @@ def _fail_reason(cases: Sequence[TestCase], run: RunResult, pkg_out: str) -> str
     if failed:
         parts.append(f"{len(failed)} test(s) failed: {', '.join(failed)}")
     if binfmt:
-        parts.append(f"{', '.join(binfmt)} need(s) binfmt_misc to start a foreign child process; {BINFMT_HINT}")
+        parts.append(f"{', '.join(binfmt)} cannot run under emulation without binfmt_misc; {BINFMT_HINT}")
     if unfinished:
         hung = _TIMED_OUT.search(pkg_out + "".join(c.output for c in cases))
         why = f"hung and was killed by the {hung[1]} test timeout" if hung else "never finished (crashed)"
@@ -696,3 +696,7 @@ def run_tests(options: TestOptions, *, toolchain: Toolchain | None = None,
                    tuple(p.import_path for p in packages if not p.has_tests), _order(results, columns, names),
                    reference.name if reference else None, defaulted, jobs, time.monotonic() - started,
                    tc.version)
+
+
+test = run_tests  # the library name: ``gocross.test(TestOptions(...))``
+test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported into a test module

@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "build": "gocross.cli.build_cmd:build",
     "inspect": "gocross.cli.inspect_cmd:inspect",
     "run": "gocross.cli.run_cmd:run",
+    "test": "gocross.cli.test_cmd:test",
     "smoke": "gocross.cli.smoke_cmd:smoke",
     "doctor": "gocross.cli.doctor_cmd:doctor",
 }
