@@ -15,12 +15,20 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--binfmt", "binfmt_add", is_flag=True,
+              help="Register qemu with binfmt_misc (root; machine-wide; undo with --binfmt-remove).")
+@click.option("--binfmt-remove", is_flag=True, help="Remove the binfmt_misc entries --binfmt registered.")
 @pass_app
-def doctor(app: App, as_json: bool) -> None:
+def doctor(app: App, as_json: bool, binfmt_add: bool = False, binfmt_remove: bool = False) -> None:
     """Check what this machine can build and run: Go toolchain, runners, binfmt_misc.
 
     Exits 1 when something is missing (the report ends with the commands that install it).
     """
+    if binfmt_add or binfmt_remove:
+        from gocross.cli.test_cmd import binfmt_command
+
+        binfmt_command(app, remove=binfmt_remove)
+        return
     from gocross.doctor import doctor as run_doctor
 
     report = run_doctor(app.go)

@@ -185,3 +185,28 @@ def _indented(app: App, text: str) -> None:
     if lines:
         app.console.print("\n".join(f"    {ln}" for ln in lines), markup=False, highlight=False)
 
+
+
+def binfmt_command(app: App, *, remove: bool) -> None:
+    """``gocross doctor --binfmt`` / ``--binfmt-remove``: explain, require root, change, report what changed.
+
+    Lives here (not in doctor_cmd) because it exists for ``gocross test``'s re-exec limitation.
+    """
+    from gocross import binfmt
+
+    out = app.console
+    binfmt.require_root()
+    if remove:
+        change = binfmt.remove()
+        names = ", ".join(change.removed) or "none were registered"
+        out.print(f"binfmt_misc: removed gocross entries: {names}.", markup=False)
+        return
+    out.print(binfmt.explain(), markup=False)
+    change = binfmt.register()
+    if change.mounted:
+        out.print(f"\nmounted binfmt_misc on {binfmt.BINFMT_DIR}", markup=False)
+    for label, items in (("registered", change.registered), ("already handled, left alone", change.already),
+                         ("qemu not installed, skipped", change.missing)):
+        if items:
+            out.print(f"{label}: {', '.join(items)}", markup=False)
+    out.print("undo with: sudo gocross doctor --binfmt-remove", markup=False)
