@@ -9,6 +9,7 @@ verdict); "built, not run" is one ``<skipped>``. Written with ElementTree, which
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from gocross.gotest import PackageResult, TestCase, TestRun
 
 # A result that is not a pass but whose verdict no test case carries gets one case of its own.
+# Characters XML 1.0 cannot hold at all, even escaped (ANSI colour codes in test output are the usual ones).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _WHOLE_CASE = {"could not build": ("build", "error"), "could not run": ("run", "error"),
                "built, not run": ("run", "skipped"), "failed": ("package", "failure")}
 
@@ -71,19 +74,19 @@ def _suite(result: PackageResult) -> ET.Element:
     for key, count in counts.items():
         suite.set(key, str(count))
     if result.output:
-        ET.SubElement(suite, "system-out").text = result.output
+        ET.SubElement(suite, "system-out").text = _clean(result.output)
     return suite
 
 
 def _case(classname: str, case: TestCase) -> ET.Element:
     element = ET.Element("testcase", classname=classname, name=case.name, time=f"{case.seconds:.3f}")
     if case.status == "skip":
-        ET.SubElement(element, "skipped", message="skipped").text = case.output
+        ET.SubElement(element, "skipped", message="skipped").text = _clean(case.output)
     elif case.status == "fail":
-        ET.SubElement(element, "failure", message=f"{case.name} failed").text = case.output
+        ET.SubElement(element, "failure", message=f"{case.name} failed").text = _clean(case.output)
     elif case.status != "pass":  # binfmt limitation, unfinished (hang or crash): not the test's own verdict
         message = case.note or f"{case.name} did not finish"
-        ET.SubElement(element, "error", message=message).text = case.output
+        ET.SubElement(element, "error", message=_clean(message)).text = _clean(case.output)
     return element
 
 
@@ -91,12 +94,17 @@ def _whole_case(classname: str, result: PackageResult) -> ET.Element:
     name, tag = _WHOLE_CASE[result.status]
     element = ET.Element("testcase", classname=classname, name=name, time=f"{result.seconds:.3f}")
     text = "\n".join(t for t in (result.output, result.vet) if t)
-    ET.SubElement(element, tag, message=result.reason or result.status).text = text
+    ET.SubElement(element, tag, message=_clean(result.reason or result.status)).text = _clean(text)
     return element
 
 
 def _verdict(case: ET.Element) -> bool:
     return any(case.find(tag) is not None for tag in ("failure", "error"))
+
+
+def _clean(text: str) -> str:
+    """Text an XML parser accepts: each forbidden character shown as ``\\xNN``."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
 
 
 def _count(cases: list[ET.Element], tag: str) -> int:
