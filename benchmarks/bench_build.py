@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Sample, machine, median, timed, timed_many  # noqa: E402
+from _common import Sample, machine, median, timed, timed_many
 
 REPO = Path(__file__).resolve().parent.parent
 POST_ARCHS = ("amd64", "arm64", "ppc64le", "ppc64", "s390x")

@@ -190,3 +190,29 @@ def test_ctrl_c_keeps_finished_targets_only(tmp_path: Path) -> None:
     assert manifest["cancelled"] is True
     assert [(e["target"], e["status"]) for e in manifest["artifacts"]] == [("linux/amd64", "ok")]
     assert sorted(p.name for p in out.iterdir()) == ["artifacts.json", "int_linux_amd64"]
+
+
+def test_variants_are_built_and_verified(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "v", TINY)
+    result = build(BuildOptions(package_dir=mod, targets=("linux/arm/v6", "linux/amd64/v3", "linux/arm/v7+softfloat")))
+    assert result.ok, [a.error for a in result.failed]
+    got = {a.target: (a.path.name if a.path else None, a.inspection and a.inspection["variant"])
+           for a in result.artifacts}
+    assert got == {
+        "linux/arm/v6": ("v_linux_arm_v6", "6"),
+        "linux/amd64/v3": ("v_linux_amd64_v3", "v3"),
+        "linux/arm/v7+softfloat": ("v_linux_arm_v7+softfloat", "7,softfloat"),
+    }
+    manifest = json.loads((mod / "dist" / "artifacts.json").read_text())
+    inspected = {e["target"]: e["inspection"] for e in manifest["artifacts"]}
+    assert inspected["linux/arm/v6"]["goarch"] == "arm" and inspected["linux/arm/v6"]["variant_var"] == "GOARM"
+
+
+def test_output_that_is_not_what_was_asked_fails_that_target(tmp_path: Path) -> None:
+    """An environment that overrides GOARCH makes Go build something else: caught by inspecting the output."""
+    mod = write_module(tmp_path / "m", TINY)
+    result = build(BuildOptions(package_dir=mod, targets=("linux/amd64",), extra_env={"GOARCH": "arm64"}))
+    (artifact,) = result.artifacts
+    assert artifact.status == "failed"
+    assert artifact.error is not None and "produced a linux/arm64 binary, not the linux/amd64" in artifact.error
+    assert not (mod / "dist" / "m_linux_amd64").exists()

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from gocross import __version__
 from gocross.artifacts import Artifact, sha256_file, write_manifest
@@ -183,8 +184,11 @@ class _Runner:
             if code != 0:
                 return _record_only(step, "failed", _clean_go_output(output, code), seconds)
             relinked = relink_probe is None or tmp.stat().st_ino != relink_probe
+            inspection, mismatch = _verify(step, tmp)
+            if mismatch:
+                return _record_only(step, "failed", mismatch, seconds)
             tmp.replace(step.output)
-            return _record_built(step, seconds, relinked)
+            return _record_built(step, seconds, relinked, inspection)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -222,11 +226,29 @@ def _record_only(step: BuildStep, status: str, error: str, seconds: float = 0.0)
                     status, error)  # type: ignore[arg-type]
 
 
-def _record_built(step: BuildStep, seconds: float, relinked: bool) -> Artifact:
+def _record_built(step: BuildStep, seconds: float, relinked: bool, inspection: dict[str, Any]) -> Artifact:
     t = step.target
     size = step.output.stat().st_size
     return Artifact(t.name, t.goos, t.goarch, t.variant, t.variant_var, step.output, size,
-                    sha256_file(step.output), seconds, "ok", None, relinked)
+                    sha256_file(step.output), seconds, "ok", None, relinked, inspection)
+
+
+def _verify(step: BuildStep, built: Path) -> tuple[dict[str, Any], str | None]:
+    """Inspect what Go wrote and check it is what was asked for; a mismatch fails the target."""
+    from gocross.binary import inspect, to_json
+    from gocross.errors import InspectError
+
+    try:
+        info = replace(inspect(built), path=step.output.name)  # relative, like the manifest's paths
+    except InspectError as exc:
+        return {}, f"the output cannot be read back as a binary: {exc}"
+    t = step.target
+    got = (info.goos, info.goarch, info.variant if t.variant else None)
+    wanted = (t.goos, t.goarch, t.variant)
+    if got != wanted:
+        what = "/".join(str(x) for x in got if x)
+        return {}, f"go build produced a {what} binary, not the {t.name} that was asked for ({info.description})"
+    return to_json(info), None
 
 
 def _clean_go_output(output: str, code: int) -> str:
