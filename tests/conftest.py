@@ -104,7 +104,7 @@ POST_TARGETS = ("linux/amd64", "linux/arm64", "linux/ppc64le", "linux/ppc64", "l
 @pytest.fixture(scope="session")
 def hello_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """examples/hello built once by `gocross build` for the post's five architectures; returns the dist dir."""
-    from gocross.build import build
+    from gocross.builder import build
     from gocross.plan import BuildOptions
 
     out = tmp_path_factory.mktemp("hello-dist")

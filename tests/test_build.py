@@ -15,7 +15,7 @@ from tests.conftest import HELLO, POST_TARGETS, write_module
 from tests.helpers import ELF_MACHINE, assert_clean_error, elf_machine, gocross
 
 from gocross.artifacts import sha256_file
-from gocross.build import build
+from gocross.builder import build
 from gocross.plan import BuildOptions, make_plan
 from gocross.targets import list_targets
 from gocross.toolchain import Toolchain

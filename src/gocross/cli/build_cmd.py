@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from gocross.artifacts import Artifact
-    from gocross.build import BuildResult
+    from gocross.builder import BuildResult
     from gocross.plan import BuildStep
 
 
@@ -40,8 +40,8 @@ def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path |
           strip: bool | None, version: str | None, cgo: bool | None, jobs: int | None,
           check_reproducible: bool, as_json: bool) -> None:
     """Build PACKAGE_DIR (default: .) for every selected target, in parallel."""
-    from gocross.build import build as run_build
-    from gocross.build import raise_for_failures
+    from gocross.builder import build as run_build
+    from gocross.builder import raise_for_failures
     from gocross.plan import BuildOptions
 
     options = BuildOptions(
