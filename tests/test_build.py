@@ -50,7 +50,7 @@ def test_post_five_arches_cli(tmp_path: Path) -> None:
         assert elf_machine(path) == ELF_MACHINE[goarch]
         assert f"linux/{goarch}" in proc.stdout and f"hello_linux_{goarch}" in proc.stdout
     assert "5 of 5 targets built" in proc.stdout
-    assert not [p for p in out.iterdir() if p.name.startswith(".")], "temporaries left behind"
+    assert not [p for p in out.iterdir() if ".gocross-tmp-" in p.name], "temporaries left behind"
 
 
 def test_second_build_does_not_relink(hello_dist: Path) -> None:
@@ -89,7 +89,7 @@ def test_one_failing_target_keeps_the_others(tmp_path: Path) -> None:
     assert "undefined: undefinedThing" in status["linux/s390x"]["error"]
     assert "undefined: undefinedThing" in proc.stdout  # the compiler's output, shown for that target
     assert "1 of 3 target(s) failed to build: linux/s390x" in proc.stderr
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != ".gocross-state.json") == [
         "artifacts.json", "prog_linux_amd64", "prog_linux_arm64"]
 
 
@@ -189,7 +189,8 @@ def test_ctrl_c_keeps_finished_targets_only(tmp_path: Path) -> None:
     manifest = json.loads((out / "artifacts.json").read_text())
     assert manifest["cancelled"] is True
     assert [(e["target"], e["status"]) for e in manifest["artifacts"]] == [("linux/amd64", "ok")]
-    assert sorted(p.name for p in out.iterdir()) == ["artifacts.json", "int_linux_amd64"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".gocross-state")) == [
+        "artifacts.json", "int_linux_amd64"]
 
 
 def test_variants_are_built_and_verified(tmp_path: Path) -> None:
@@ -216,3 +217,36 @@ def test_output_that_is_not_what_was_asked_fails_that_target(tmp_path: Path) -> 
     assert artifact.status == "failed"
     assert artifact.error is not None and "produced a linux/arm64 binary, not the linux/amd64" in artifact.error
     assert not (mod / "dist" / "m_linux_amd64").exists()
+
+
+def test_incremental_rebuilds_exactly_what_changed(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "inc", TINY)
+    opts = BuildOptions(package_dir=mod, targets=("linux/amd64", "linux/arm64"))
+    first = build(opts)
+    assert [(a.relinked, a.cached) for a in first.artifacts] == [(True, False)] * 2
+    same = build(opts)
+    assert [(a.relinked, a.cached) for a in same.artifacts] == [(False, True)] * 2
+    assert [a.sha256 for a in same.artifacts] == [a.sha256 for a in first.artifacts]
+
+    (mod / "NOTES.txt").write_text("not Go, but gocross cannot know Go ignores it\n")
+    unrelated = build(opts)  # go build runs, finds the outputs up to date, leaves them alone
+    assert [(a.relinked, a.cached) for a in unrelated.artifacts] == [(False, False)] * 2
+    assert [a.sha256 for a in unrelated.artifacts] == [a.sha256 for a in first.artifacts]
+
+    (mod / "main.go").write_text((mod / "main.go").read_text().replace('"tiny"', '"edited"'))
+    edited = build(opts)
+    assert [(a.relinked, a.cached) for a in edited.artifacts] == [(True, False)] * 2
+    assert all(a.sha256 != b.sha256 for a, b in zip(edited.artifacts, first.artifacts, strict=True))
+    assert edited.artifacts[0].path is not None
+    out = subprocess.run([edited.artifacts[0].path], capture_output=True, text=True, check=True).stdout
+    assert out == "edited dev\n"
+
+    victim = edited.artifacts[1].path
+    assert victim is not None
+    victim.write_bytes(b"overwritten by someone else")
+    repaired = build(opts)
+    assert repaired.artifacts[1].sha256 == edited.artifacts[1].sha256 == sha256_file(victim)
+    assert not repaired.artifacts[1].cached
+
+    forced = build(BuildOptions(package_dir=mod, targets=("linux/amd64",), force=True))
+    assert (forced.artifacts[0].relinked, forced.artifacts[0].cached) == (False, False)

@@ -36,7 +36,8 @@ class Artifact:
     seconds: float
     status: Status
     error: str | None = None
-    relinked: bool | None = None  # False when Go found the existing output up to date
+    relinked: bool | None = None  # False when the existing output was up to date
+    cached: bool = False  # True when gocross's record showed no input changed, so go build did not even run
     inspection: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @property

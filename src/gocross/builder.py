@@ -25,6 +25,7 @@ from typing import Any
 from gocross import __version__
 from gocross.artifacts import Artifact, sha256_file, write_manifest
 from gocross.errors import BuildFailed
+from gocross.incremental import State, source_fingerprint, step_key
 from gocross.log import logger
 from gocross.plan import BuildOptions, BuildPlan, BuildStep, make_plan
 from gocross.toolchain import Toolchain
@@ -99,14 +100,17 @@ def build(options: BuildOptions, *, toolchain: Toolchain | None = None,
 
 def run_plan(plan: BuildPlan, progress: ProgressCallback | None = None) -> BuildResult:
     """Execute a plan; on Ctrl-C, stop every compiler, keep what finished, write the manifest, re-raise."""
-    _remove_stale_temporaries(plan.out_dir)
-    runner = _Runner(plan, progress or (lambda *_: None))
     started = time.monotonic()
+    _remove_stale_temporaries(plan.out_dir)
+    source = source_fingerprint(plan.toolchain, plan.package_dir, plan.out_dir) if plan.incremental else None
+    runner = _Runner(plan, progress or (lambda *_: None), State(plan.out_dir), source)
     try:
         artifacts = runner.run_all()
     except KeyboardInterrupt:
+        runner.state.save()
         _write(plan, runner.finished(), started, cancelled=True)
         raise
+    runner.state.save()
     return _write(plan, artifacts, started)
 
 
@@ -123,9 +127,11 @@ def _write(plan: BuildPlan, artifacts: list[Artifact], started: float, cancelled
 class _Runner:
     """Runs the steps on a thread pool and keeps the live processes so a cancel can stop them all."""
 
-    def __init__(self, plan: BuildPlan, progress: ProgressCallback) -> None:
+    def __init__(self, plan: BuildPlan, progress: ProgressCallback, state: State, source: str | None) -> None:
         self.plan = plan
         self.progress = progress
+        self.state = state
+        self.source = source
         self.lock = threading.Lock()
         self.procs: set[subprocess.Popen[bytes]] = set()
         self.done: list[Artifact] = []
@@ -176,6 +182,23 @@ class _Runner:
 
     def _compile(self, step: BuildStep) -> Artifact:
         started = time.monotonic()
+        key = step_key(self.source, step.argv, step.env) if self.source else None
+        with self.lock:
+            unchanged = self.state.lookup(step.output, key)
+        if unchanged is not None:
+            artifact = _record_built(step, time.monotonic() - started, False, unchanged["sha256"],
+                                     unchanged["inspection"])
+            return replace(artifact, cached=True)
+        artifact = self._go_build_checked(step, started)
+        with self.lock:
+            if artifact.ok and artifact.sha256 and artifact.inspection is not None:
+                self.state.record(step.output, key, artifact.sha256, artifact.inspection)
+            else:
+                self.state.forget(step.output)
+        return artifact
+
+    def _go_build_checked(self, step: BuildStep, started: float) -> Artifact:
+        """``go build`` to a temporary name, check what it wrote, and only then rename it into place."""
         tmp = step.output.with_name(f"{TMP_MARK}{os.getpid()}-{step.output.name}")
         relink_probe = _seed_temporary(step.output, tmp)
         try:
@@ -184,11 +207,16 @@ class _Runner:
             if code != 0:
                 return _record_only(step, "failed", _clean_go_output(output, code), seconds)
             relinked = relink_probe is None or tmp.stat().st_ino != relink_probe
-            inspection, mismatch = _verify(step, tmp)
+            with self.lock:
+                known = None if relinked else self.state.same_file(step.output)
+            if known is not None:  # Go kept the very file we recorded: its hash and inspection still hold
+                tmp.replace(step.output)
+                return _record_built(step, seconds, False, known["sha256"], known["inspection"])
+            mismatch = _verify(step, tmp)
             if mismatch:
                 return _record_only(step, "failed", mismatch, seconds)
             tmp.replace(step.output)
-            return _record_built(step, seconds, relinked, inspection)
+            return _record_built(step, seconds, relinked, sha256_file(step.output), _inspection(step.output))
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -210,13 +238,21 @@ class _Runner:
 
 
 def _seed_temporary(output: Path, tmp: Path) -> int | None:
-    """Hard-link the previous output to the temporary name so Go can see it is up to date; return its inode."""
+    """Hard-link the previous output to the temporary name so Go can see it is up to date; return its inode.
+
+    Only a Go binary is offered: Go refuses to overwrite an existing file that is not an object file.
+    """
+    from gocross.binary import inspect
+    from gocross.errors import InspectError
+
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
     try:
+        if not inspect(output, runs_here=False).is_go:
+            return None
         os.link(output, tmp)
         return tmp.stat().st_ino
-    except OSError:
+    except (OSError, InspectError):
         return None
 
 
@@ -226,29 +262,38 @@ def _record_only(step: BuildStep, status: str, error: str, seconds: float = 0.0)
                     status, error)  # type: ignore[arg-type]
 
 
-def _record_built(step: BuildStep, seconds: float, relinked: bool, inspection: dict[str, Any]) -> Artifact:
+def _record_built(step: BuildStep, seconds: float, relinked: bool, sha256: str,
+                  inspection: dict[str, Any]) -> Artifact:
     t = step.target
     size = step.output.stat().st_size
     return Artifact(t.name, t.goos, t.goarch, t.variant, t.variant_var, step.output, size,
-                    sha256_file(step.output), seconds, "ok", None, relinked, inspection)
+                    sha256, seconds, "ok", None, relinked=relinked, inspection=inspection)
 
 
-def _verify(step: BuildStep, built: Path) -> tuple[dict[str, Any], str | None]:
+def _verify(step: BuildStep, built: Path) -> str | None:
     """Inspect what Go wrote and check it is what was asked for; a mismatch fails the target."""
-    from gocross.binary import inspect, to_json
+    from gocross.binary import inspect
     from gocross.errors import InspectError
 
     try:
-        info = replace(inspect(built), path=step.output.name)  # relative, like the manifest's paths
+        info = inspect(built, runs_here=False)
     except InspectError as exc:
-        return {}, f"the output cannot be read back as a binary: {exc}"
+        return f"the output cannot be read back as a binary: {exc}"
     t = step.target
     got = (info.goos, info.goarch, info.variant if t.variant else None)
-    wanted = (t.goos, t.goarch, t.variant)
-    if got != wanted:
+    if got != (t.goos, t.goarch, t.variant):
         what = "/".join(str(x) for x in got if x)
-        return {}, f"go build produced a {what} binary, not the {t.name} that was asked for ({info.description})"
-    return to_json(info), None
+        return f"go build produced a {what} binary, not the {t.name} that was asked for ({info.description})"
+    return None
+
+
+def _inspection(output: Path) -> dict[str, Any]:
+    """The full inspection recorded in artifacts.json, its path relative like the manifest's own paths."""
+    from gocross.binary import inspect, to_json
+
+    data = to_json(inspect(output))
+    data["path"] = output.name
+    return data
 
 
 def _clean_go_output(output: str, code: int) -> str:
@@ -316,7 +361,7 @@ def _replan(plan: BuildPlan, package_dir: Path, out_dir: Path) -> BuildPlan:
         output = out_dir / step.output.name
         argv = (*step.argv[:-3], "-o", str(output), ".")
         steps.append(replace(step, output=output, argv=argv))
-    return replace(plan, package_dir=package_dir, out_dir=out_dir, steps=tuple(steps))
+    return replace(plan, package_dir=package_dir, out_dir=out_dir, steps=tuple(steps), incremental=False)
 
 
 def raise_for_failures(result: BuildResult) -> None:

@@ -39,6 +39,7 @@ class BuildOptions:
     cgo: bool | None = None
     jobs: int | None = None
     check_reproducible: bool = False
+    force: bool = False  # ignore gocross's record of earlier builds; Go's own up-to-date check still applies
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -61,6 +62,7 @@ class BuildPlan:
     jobs: int
     default_targets: bool  # True when neither --target nor gocross.toml chose the targets
     config_path: Path | None
+    incremental: bool = True  # may reuse an output whose recorded inputs are all unchanged
 
 
 def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPlan:
@@ -82,7 +84,8 @@ def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPl
         argv = (*argv_base, "-o", str(output), ".")
         steps.append(BuildStep(target, output, argv, env, skip))
     _check_unique_outputs(steps, template)
-    return BuildPlan(toolchain, package_dir, out_dir, name, tuple(steps), jobs, default_targets, config.path)
+    return BuildPlan(toolchain, package_dir, out_dir, name, tuple(steps), jobs, default_targets, config.path,
+                     incremental=not options.force)
 
 
 def _check_package_dir(path: Path) -> Path:

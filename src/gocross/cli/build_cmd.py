@@ -33,12 +33,13 @@ if TYPE_CHECKING:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Targets built in parallel (default: measured).")
 @click.option("--check-reproducible", is_flag=True,
               help="Build again from a copy at another path with an empty cache and compare the bytes.")
+@click.option("--force", is_flag=True, help="Run go build for every target even if gocross recorded no change.")
 @click.option("--json", "as_json", is_flag=True, help="Print the artifact list as JSON instead of a table.")
 @pass_app
 def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path | None,
           name_template: str | None, ldflags: str | None, tags: str | None, trimpath: bool | None,
           strip: bool | None, version: str | None, cgo: bool | None, jobs: int | None,
-          check_reproducible: bool, as_json: bool) -> None:
+          check_reproducible: bool, force: bool, as_json: bool) -> None:
     """Build PACKAGE_DIR (default: .) for every selected target, in parallel."""
     from gocross.builder import build as run_build
     from gocross.builder import raise_for_failures
@@ -48,7 +49,7 @@ def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path |
         package_dir=package_dir, targets=targets, out_dir=out_dir, name_template=name_template,
         ldflags=ldflags, tags=tuple(t for t in tags.split(",") if t) if tags is not None else None,
         trimpath=trimpath, strip=strip, version=version, cgo=cgo, jobs=jobs,
-        check_reproducible=check_reproducible,
+        check_reproducible=check_reproducible, force=force,
     )
     progress = _Progress(app, quiet=as_json)
     with progress:
