@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from gocross import run as run_mod
-from gocross.build import default_jobs
+from gocross.builder import default_jobs
 from gocross.config import load_config, module_root
 from gocross.errors import TestsFailed, UsageError
 from gocross.run import RunPlan, RunResult, finish
