@@ -11,7 +11,6 @@ consume a build); only entries with status "ok" are smoke-tested.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sys
@@ -25,10 +24,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gocross.artifacts import read_manifest
 from gocross.errors import GocrossError, UsageError
 from gocross.run import RunPlan, RunResult, execute_plan, finish, plan, start
 
-MANIFEST = "artifacts.json"
 # Per-check time limit on native code; emulated runs get this × the runner's factor.
 DEFAULT_TIMEOUT = 30.0
 _POLL = 0.05  # seconds between connection attempts while a server starts
@@ -110,21 +109,11 @@ class _Entry:
 
 def read_artifacts(dist: Path) -> tuple[list[_Entry], list[str]]:
     """(entries with status ok, targets of the others) from DIST/artifacts.json (or that file itself)."""
-    manifest = dist / MANIFEST if dist.is_dir() else dist
-    try:
-        document = json.loads(manifest.read_text(encoding="utf-8"))
-        raw: list[dict[str, Any]] = list(document["artifacts"])
-    except FileNotFoundError:
-        raise UsageError(f"No {MANIFEST} in {dist}; run `gocross build` first or pass its output folder.") \
-            from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{manifest} is not a gocross artifacts file ({exc}); rebuild with `gocross build`.") \
-            from None
     good, skipped = [], []
-    for item in raw:
+    for item in read_manifest(dist):
         target = str(item.get("target") or f"{item.get('goos')}/{item.get('goarch')}")
         if item.get("status") == "ok" and item.get("path"):
-            good.append(_Entry(target, (manifest.parent / str(item["path"])).resolve()))
+            good.append(_Entry(target, Path(item["path"])))
         else:
             skipped.append(target)
     return good, skipped
