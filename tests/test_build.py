@@ -65,13 +65,13 @@ def test_second_build_does_not_relink(hello_dist: Path) -> None:
     assert elapsed < 5 * 1.0, f"no-op rebuild of 5 targets took {elapsed:.2f}s"
 
 
-def test_json_output_is_the_manifest(hello_dist: Path) -> None:
-    proc = gocross("build", HELLO, "-t", "linux/arm64", "-o", hello_dist, "--json")
+def test_json_output_is_the_manifest(tmp_path: Path) -> None:
+    proc = gocross("build", HELLO, "-t", "linux/arm64", "-o", tmp_path, "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    on_disk = json.loads((hello_dist / "artifacts.json").read_text())
+    on_disk = json.loads((tmp_path / "artifacts.json").read_text())
     assert data["artifacts"] == on_disk["artifacts"]
-    assert data["artifacts"][0]["sha256"] == sha256_file(hello_dist / "hello_linux_arm64")
+    assert data["artifacts"][0]["sha256"] == sha256_file(tmp_path / "hello_linux_arm64")
 
 
 def test_one_failing_target_keeps_the_others(tmp_path: Path) -> None:
