@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tests.helpers import gocross
 
-from gocross.doctor import binfmt_status, doctor
+from gocross.checkup import binfmt_status, doctor
 
 
 def test_report_on_this_machine() -> None:

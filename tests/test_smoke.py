@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import POST_TARGETS, BuildGo
 from tests.helpers import gocross
 
-from gocross.smoke import SmokeOptions, smoke
+from gocross.smoketest import SmokeOptions, smoke
 
 # A server that takes its address from argv (for the {port} placeholder) and answers with its GOARCH.
 ARGV_SERVER = """

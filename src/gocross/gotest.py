@@ -28,11 +28,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gocross import run as run_mod
+from gocross import launch as run_mod
 from gocross.builder import default_jobs
 from gocross.config import load_config, module_root
 from gocross.errors import TestsFailed, UsageError
-from gocross.run import RunPlan, RunResult, finish
+from gocross.launch import RunPlan, RunResult, finish
 from gocross.runners import RunnerChoice, choose_runner, why_no_runner
 from gocross.runners.process import Completed, Running, kill_group
 from gocross.runners.process import start as start_process

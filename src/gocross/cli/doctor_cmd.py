@@ -10,7 +10,7 @@ import click
 from gocross.cli.app import App, pass_app
 
 if TYPE_CHECKING:
-    from gocross.doctor import DoctorReport
+    from gocross.checkup import DoctorReport
 
 
 @click.command()
@@ -29,7 +29,7 @@ def doctor(app: App, as_json: bool, binfmt_add: bool = False, binfmt_remove: boo
 
         binfmt_command(app, remove=binfmt_remove)
         return
-    from gocross.doctor import doctor as run_doctor
+    from gocross.checkup import doctor as run_doctor
 
     report = run_doctor(app.go)
     if as_json:

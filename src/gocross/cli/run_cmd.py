@@ -12,7 +12,7 @@ from gocross.cli.app import App, pass_app
 from gocross.log import logger
 
 if TYPE_CHECKING:
-    from gocross.run import RunPlan, RunResult
+    from gocross.launch import RunPlan, RunResult
 
 
 def _shown_command(plan: RunPlan, args: tuple[str, ...]) -> str:
@@ -26,7 +26,7 @@ def _shown_command(plan: RunPlan, args: tuple[str, ...]) -> str:
 def _exit_code_for(result: RunResult) -> int:
     """The program's own exit code when it ran; the matching gocross error code when it did not."""
     from gocross.errors import GocrossError
-    from gocross.run import raise_for_outcome
+    from gocross.launch import raise_for_outcome
 
     if result.ran and result.exit_code is not None:
         return result.exit_code
@@ -59,7 +59,7 @@ def run(app: App, binary: str, args: tuple[str, ...], timeout: float | None, pri
     runner here, 127 runner not installed (with the install command), 132 the (emulated) CPU lacks an
     instruction the binary uses (SIGILL), 124 timed out.
     """
-    from gocross.run import execute_plan, plan, raise_for_outcome
+    from gocross.launch import execute_plan, plan, raise_for_outcome
 
     if args[:1] == ("--",):  # `gocross run BINARY -- ARGS`: the separator is ours, not the program's
         args = args[1:]

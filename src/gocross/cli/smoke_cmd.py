@@ -10,7 +10,7 @@ import click
 from gocross.cli.app import App, pass_app
 
 if TYPE_CHECKING:
-    from gocross.smoke import SmokeReport
+    from gocross.smoketest import SmokeReport
 
 _STYLE = {"pass": "green", "fail": "red", "timeout": "red", "could-not-run": "yellow", "not-run": "dim"}
 
@@ -45,8 +45,8 @@ def smoke(app: App, dist: str, args_text: str, expect: str | None, expect_exit: 
     """
     from pathlib import Path
 
-    from gocross.smoke import SmokeOptions
-    from gocross.smoke import smoke as run_smoke
+    from gocross.smoketest import SmokeOptions
+    from gocross.smoketest import smoke as run_smoke
 
     options = SmokeOptions(args=tuple(shlex.split(args_text)), expect=expect, expect_exit=expect_exit,
                            serve=serve, path=http_path, expect_status=expect_status,

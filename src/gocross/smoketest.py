@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 import time
-import types
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -26,7 +24,7 @@ from typing import Any
 
 from gocross.artifacts import read_manifest
 from gocross.errors import GocrossError, UsageError
-from gocross.run import RunPlan, RunResult, execute_plan, finish, plan, start
+from gocross.launch import RunPlan, RunResult, execute_plan, finish, plan, start
 
 # Per-check time limit on native code; emulated runs get this × the runner's factor.
 DEFAULT_TIMEOUT = 30.0
@@ -320,14 +318,3 @@ def smoke(dist: str | os.PathLike[str], options: SmokeOptions | None = None, *, 
 
 def _base(target: str) -> str:
     return "/".join(target.split("/")[:2])
-
-
-class _CallableModule(types.ModuleType):
-    """``gocross.smoke(...)`` must work even after ``import gocross.smoke``, which rebinds the package attribute
-    from this function to this module: so the module itself calls through to the function."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> SmokeReport:
-        return smoke(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

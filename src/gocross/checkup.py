@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
-import types
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -136,14 +134,3 @@ def doctor(go: str | os.PathLike[str] | None = None) -> DoctorReport:
         runners=tuple(statuses()),
         binfmt=binfmt_status(),
     )
-
-
-class _CallableModule(types.ModuleType):
-    """``gocross.doctor(...)`` must work even after ``import gocross.doctor``, which rebinds the package attribute
-    from this function to this module: so the module itself calls through to the function."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> DoctorReport:
-        return doctor(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

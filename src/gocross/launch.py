@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
-import types
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -373,14 +371,3 @@ def start(plan_: RunPlan, args: Sequence[str] = (), *, cwd: Path | None = None,
 def finish(plan_: RunPlan, command: Sequence[str], done: Completed, limit: float | None = None) -> RunResult:
     """The RunResult of a program started with :func:`start` and ended by ``Running.wait``/``stop``."""
     return _result(plan_, command, done, limit)
-
-
-class _CallableModule(types.ModuleType):
-    """``gocross.run(...)`` must work even after ``import gocross.run``, which rebinds the package attribute
-    from this function to this module: so the module itself calls through to the function."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> RunResult:
-        return run(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
