@@ -17,9 +17,10 @@ here runs that target: it is still compiled and ``go vet``-ed for its GOOS/GOARC
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -655,6 +656,18 @@ def _slug(import_path: str) -> str:
 # ---------------------------------------------------------------------------------------------- entry
 
 
+def binaries_dir(directory: Path) -> Path:
+    """Where this module's test binaries are kept between runs, one folder per module.
+
+    Keeping them lets ``go test -c`` find its previous output, see from the build ID that it is up to date
+    and skip the link — the most expensive part of rebuilding an unchanged test binary.
+    """
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gocross" / "test-binaries"
+    root = module_root(directory) or directory
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    return cache / f"{root.name}-{key}"
+
+
 def _module_dir(directory: Path) -> Path:
     path = directory.resolve()
     if not path.is_dir():
@@ -688,9 +701,8 @@ def run_tests(options: TestOptions, *, toolchain: Toolchain | None = None,
     tested = [p for p in packages if p.has_tests]
     jobs = options.jobs or default_jobs()
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="gocross-test-") as scratch:
-        matrix = _Matrix(tc, directory, flags, jobs, Path(scratch), progress or (lambda *_: None))
-        results = matrix.run(columns, tested)  # Ctrl-C: every compiler and test binary is killed, re-raised
+    matrix = _Matrix(tc, directory, flags, jobs, binaries_dir(directory), progress or (lambda *_: None))
+    results = matrix.run(columns, tested)  # Ctrl-C: every compiler and test binary is killed, re-raised
     names = [p.import_path for p in tested]
     return TestRun(directory, tuple(t.name for t in columns), tuple(t.name for t in selected), tuple(names),
                    tuple(p.import_path for p in packages if not p.has_tests), _order(results, columns, names),
