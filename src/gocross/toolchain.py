@@ -105,6 +105,20 @@ def _candidates(explicit: str | None) -> list[tuple[Path, str]]:
     return found
 
 
+def guess_goroot() -> Path | None:
+    """The GOROOT of the toolchain find_toolchain() would pick, found on disk without starting ``go``.
+
+    A Go installation is laid out as GOROOT/bin/go; that is how the go command finds its own root too. For
+    callers that only need a file from GOROOT (wasm_exec_node.js), this saves a process start. None when the
+    layout is not the usual one; ask find_toolchain() then.
+    """
+    for go, _source in _candidates(None):
+        root = go.resolve().parent.parent if go.exists() else None
+        if root is not None and (root / "src" / "runtime").is_dir():
+            return root
+    return None
+
+
 @functools.cache
 def _probe(go: Path, source: str) -> Toolchain:
     if not go.is_file() or not os.access(go, os.X_OK):

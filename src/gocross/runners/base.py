@@ -6,6 +6,8 @@ importing the registry that imports them.
 
 from __future__ import annotations
 
+import functools
+import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -105,5 +107,14 @@ class Runner(Protocol):
 
 
 def which(program: str) -> str | None:
-    """Full path of a program on PATH, looked up at call time (tests change PATH)."""
-    return shutil.which(program)
+    """Full path of a program on PATH, looked up at call time (tests change PATH).
+
+    Remembered per (program, PATH): inspecting a directory of binaries asks for the same emulators again
+    and again, and each PATH search is a dozen stat calls.
+    """
+    return _which(program, os.environ.get("PATH", os.defpath))
+
+
+@functools.lru_cache(maxsize=256)
+def _which(program: str, path: str) -> str | None:
+    return shutil.which(program, path=path)

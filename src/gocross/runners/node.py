@@ -31,8 +31,10 @@ def wasm_exec_script(goroot: Path) -> Path | None:
 
 
 def _default_goroot() -> Path | None:
-    from gocross.toolchain import find_toolchain
+    from gocross.toolchain import find_toolchain, guess_goroot
 
+    if (goroot := guess_goroot()) is not None:  # no `go env` process just to find a .js file
+        return goroot
     try:
         return find_toolchain().goroot
     except GocrossError:

@@ -6,7 +6,6 @@ ends only the child, and no import path setup is needed in it.
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import sys
 from collections.abc import Iterable
@@ -25,6 +24,8 @@ def wasmtime_installed() -> bool:
 
 
 def wasmtime_version() -> str | None:
+    import importlib.metadata  # only `gocross doctor` asks; importing it costs every command start-up time
+
     try:
         return importlib.metadata.version("wasmtime")
     except importlib.metadata.PackageNotFoundError:
