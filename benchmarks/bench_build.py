@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Sample, machine, median, timed, timed_many
+from _common import Sample, machine, median, precompile_gocross, timed, timed_many
 
 REPO = Path(__file__).resolve().parent.parent
 POST_ARCHS = ("amd64", "arm64", "ppc64le", "ppc64", "s390x")
@@ -79,6 +79,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-cold", action="store_true")
     args = parser.parse_args()
+    precompile_gocross()
     go = go_binary()
     targets = ",".join(f"linux/{a}" for a in POST_ARCHS)
     print(f"machine: {machine()}; go: {go}; rounds: {args.rounds}")

@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine  # noqa: E402
+from _common import machine, precompile_gocross  # noqa: E402
 
 
 def run(argv: Sequence[str | Path], ok: Sequence[int] = (0,)) -> tuple[float, float]:
@@ -49,16 +49,6 @@ def corpus(folder: Path | None) -> list[Path]:
     out = folder or default_cache_dir(tc)
     built = build_corpus(tc, out, jobs=2)
     return sorted(built.values())
-
-
-def precompile() -> None:
-    """Write gocross's bytecode once, as `pip install` does: with PYTHONDONTWRITEBYTECODE set (as on CI
-    machines) every `gocross` process would otherwise recompile its sources, which is not what users run."""
-    import compileall
-
-    import gocross
-
-    compileall.compile_dir(str(Path(gocross.__file__).parent), quiet=1)
 
 
 def whole_process(files: list[Path], go: str, rounds: int) -> None:
@@ -109,7 +99,7 @@ def main() -> None:
     os.environ.setdefault("GOCACHE", str(Path.home() / ".cache" / "gocross-tests" / "go-build"))
     print(machine())
     files = corpus(args.dir)
-    precompile()
+    precompile_gocross()
     whole_process(files, str(find_toolchain().go), args.rounds)
     in_process(files)
 
