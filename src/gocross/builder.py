@@ -29,6 +29,7 @@ from gocross.incremental import State, source_fingerprint, step_key
 from gocross.log import logger
 from gocross.plan import BuildOptions, BuildPlan, BuildStep, make_plan
 from gocross.toolchain import Toolchain
+from gocross.waiting import result_interruptibly
 
 TMP_MARK = ".gocross-tmp-"
 # Measured on the 2-core reference machine (benchmarks/bench_jobs.py, see README): 2 parallel `go build`s
@@ -142,12 +143,7 @@ class _Runner:
             futures: list[Future[Artifact]] = [pool.submit(self._one, s) for s in self.plan.steps]
             try:
                 for future in futures:
-                    while True:
-                        try:
-                            future.result(timeout=0.2)  # short waits keep the main thread responsive to ^C
-                            break
-                        except TimeoutError:
-                            continue
+                    result_interruptibly(future)
             except BaseException:
                 for future in futures:
                     future.cancel()

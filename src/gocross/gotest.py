@@ -39,6 +39,7 @@ from gocross.runners.process import Completed, Running, kill_group
 from gocross.runners.process import start as start_process
 from gocross.targets import Target, select_targets
 from gocross.toolchain import Toolchain
+from gocross.waiting import result_interruptibly
 
 PASSED = "passed"
 FAILED = "failed"
@@ -538,12 +539,7 @@ class _Matrix:
                 if done >= len(self.pending):
                     return
                 future = self.pending[done]
-            while True:
-                try:
-                    future.result(timeout=0.2)  # short waits keep the main thread responsive to ^C
-                    break
-                except TimeoutError:
-                    continue
+            result_interruptibly(future)
             done += 1
 
     def cancel(self) -> None:

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gocross.cli.app import App, pass_app, plain_output
+from gocross.cli.app import App, pass_app
+from gocross.cli.progress import MatrixProgress
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
+    from collections.abc import Callable
 
     from gocross.artifacts import Artifact
     from gocross.builder import BuildResult
@@ -51,9 +52,8 @@ def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path |
         trimpath=trimpath, strip=strip, version=version, cgo=cgo, jobs=jobs,
         check_reproducible=check_reproducible, force=force,
     )
-    progress = _Progress(app, quiet=as_json)
-    with progress:
-        result = run_build(options, toolchain=app.toolchain, progress=progress)
+    with MatrixProgress(app, "building", quiet=as_json) as view:
+        result = run_build(options, toolchain=app.toolchain, progress=_progress(view))
     if as_json:
         app.print_json({"manifest": str(result.manifest),
                         "artifacts": [a.to_json(result.out_dir) for a in result.artifacts]})
@@ -62,39 +62,14 @@ def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path |
     raise_for_failures(result)
 
 
-class _Progress:
-    """Live progress on a terminal; one plain line per finished target otherwise (CI, pipes, --json)."""
+def _progress(view: MatrixProgress) -> Callable[[str, BuildStep, Artifact | None], None]:
+    def report(event: str, step: BuildStep, artifact: Artifact | None) -> None:
+        if event != "done" or artifact is None:
+            view.started(step.target.name)
+        else:
+            view.finished(step.target.name, f"{artifact.status:>9}  {artifact.target}  {artifact.seconds:.1f}s")
 
-    def __init__(self, app: App, quiet: bool) -> None:
-        self.app = app
-        self.quiet = quiet
-        self.live = None if quiet or plain_output() else self._make_live()
-        self.task: TaskID | None = None
-
-    def _make_live(self) -> Progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        return Progress(TextColumn("[bold]building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        TextColumn("{task.description}"), console=self.app.err_console, transient=True)
-
-    def __enter__(self) -> _Progress:
-        if self.live is not None:
-            self.live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.live is not None:
-            self.live.__exit__(None, None, None)
-
-    def __call__(self, event: str, step: BuildStep, artifact: Artifact | None) -> None:
-        if self.live is not None:
-            if self.task is None:
-                self.task = self.live.add_task("", total=None)
-            if event == "done":
-                self.live.advance(self.task)
-            self.live.update(self.task, description=step.target.name)
-        elif event == "done" and artifact is not None and not self.quiet:
-            click.echo(f"{artifact.status:>9}  {artifact.target}  {artifact.seconds:.1f}s", err=True)
+    return report
 
 
 def _render(app: App, result: BuildResult) -> None:

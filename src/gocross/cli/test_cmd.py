@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gocross.cli.app import App, pass_app, plain_output
+from gocross.cli.app import App, pass_app
+from gocross.cli.progress import MatrixProgress
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
+    from collections.abc import Callable
+
     from rich.table import Table
 
     from gocross.gotest import PackageResult, TestRun
@@ -64,8 +66,8 @@ def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple
     go_flags = ctx.meta.get(_FLAGS_KEY, ())
     options = TestOptions(packages=packages or (".",), targets=targets, directory=directory,
                           go_test_flags=go_flags, jobs=jobs, reference=not no_reference)
-    with _Progress(app, quiet=as_json) as progress:
-        run = run_tests(options, toolchain=app.toolchain, progress=progress)
+    with MatrixProgress(app, "testing", quiet=as_json) as view:
+        run = run_tests(options, toolchain=app.toolchain, progress=_progress(view))
     if junit_file is not None:
         from gocross import junit
 
@@ -78,36 +80,14 @@ def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple
     raise_for_failures(run)
 
 
-class _Progress:
-    """A live bar on a terminal; one plain line per finished cell otherwise (CI, pipes); nothing for --json."""
+def _progress(view: MatrixProgress) -> Callable[[str, str, str, PackageResult | None], None]:
+    def report(stage: str, target: str, package: str, result: PackageResult | None) -> None:
+        if stage == "done" and result is not None:
+            view.finished(f"{target} {package}", f"{result.status:>15}  {target}  {package}  {result.seconds:.1f}s")
+        else:
+            view.started(f"{stage} {target} {package}")
 
-    def __init__(self, app: App, quiet: bool) -> None:
-        self.app = app
-        self.quiet = quiet
-        self.live = None if quiet or plain_output() else self._make_live()
-        self.task: TaskID | None = None
-
-    def _make_live(self) -> Progress:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        return Progress(TextColumn("[bold]testing"), BarColumn(), TimeElapsedColumn(),
-                        TextColumn("{task.description}"), console=self.app.err_console, transient=True)
-
-    def __enter__(self) -> _Progress:
-        if self.live is not None:
-            self.live.__enter__()
-            self.task = self.live.add_task("", total=None)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.live is not None:
-            self.live.__exit__(None, None, None)
-
-    def __call__(self, stage: str, target: str, package: str, result: PackageResult | None) -> None:
-        if self.live is not None and self.task is not None:
-            self.live.update(self.task, description=f"{stage} {target} {package}")
-        elif stage == "done" and result is not None and not self.quiet:
-            click.echo(f"{result.status:>15}  {target}  {package}  {result.seconds:.1f}s", err=True)
+    return report
 
 
 def _render(app: App, run: TestRun, *, verbose: bool, junit_file: Path | None) -> None:
