@@ -32,9 +32,10 @@ from gocross.toolchain import Toolchain
 from gocross.waiting import result_interruptibly
 
 TMP_MARK = ".gocross-tmp-"
-# Measured on the 2-core reference machine (benchmarks/bench_jobs.py, see README): 2 parallel `go build`s
-# beat 1 clearly and 3–4 gain nothing on a cold cache, while no-op rebuilds keep gaining up to ~4.
-JOBS_PER_CORE = 1
+# Measured on the 2-core reference machine (benchmarks/bench_jobs.py, figures in the README): on a cold
+# cache 2 and 3 parallel `go build`s tie (51.8 s vs 51.9 s) and beat 1 (56.5 s) and 4 (54.4 s); after an
+# edit, 3 beats 2 by 3–7 % (the third fills the gaps while another build links). So: one per core, plus one.
+EXTRA_JOBS = 1
 MIN_JOBS = 2
 # Peak resident memory of one `go build` of a net/http program on a cold cache is ≈ 0.3 GiB; leave headroom.
 MEMORY_PER_JOB = 1 << 30
@@ -72,7 +73,7 @@ class BuildResult:
 def default_jobs() -> int:
     """Parallel builds for this machine: the measured best per core, capped by available memory."""
     cores = os.cpu_count() or 1
-    wanted = max(MIN_JOBS, cores * JOBS_PER_CORE)
+    wanted = max(MIN_JOBS, cores + EXTRA_JOBS)
     return max(1, min(wanted, _available_memory() // MEMORY_PER_JOB or 1))
 
 
