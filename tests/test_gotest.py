@@ -267,3 +267,16 @@ def test_binfmt_register_and_remove_in_a_fake_proc(tmp_path: Path) -> None:
     assert ("qemu-s390x", "-1") not in written
     with pytest.raises(UsageError, match="needs root"):
         binfmt.require_root(euid=1000)
+
+
+def test_wasm_targets_run_under_node_and_wasmtime() -> None:
+    """js/wasm under node and wasip1/wasm under wasmtime give Go's own events back, test by test."""
+    run = run_tests(TestOptions(directory=ENDIAN, targets=("js/wasm", "wasip1/wasm")))
+    for target, runner in (("js/wasm", "node"), ("wasip1/wasm", "wasmtime")):
+        result = run.result(target, "example.com/endian")
+        assert result is not None and result.status == PASSED, (target, result)
+        assert result.runner == runner
+        assert sorted((c.name, c.status) for c in result.tests) == [
+            ("TestReadHeaderLittleEndian", "pass"), ("TestReadHeaderNativeOrder", "pass")]
+        assert (result.passed, result.failed) == (2, 0)
+    assert run.ok

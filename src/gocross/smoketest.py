@@ -25,6 +25,7 @@ from typing import Any
 from gocross.artifacts import read_manifest
 from gocross.errors import GocrossError, UsageError
 from gocross.launch import RunPlan, RunResult, execute_plan, finish, plan, start
+from gocross.targets import matches
 
 # Per-check time limit on native code; emulated runs get this × the runner's factor.
 DEFAULT_TIMEOUT = 30.0
@@ -305,7 +306,7 @@ def smoke(dist: str | os.PathLike[str], options: SmokeOptions | None = None, *, 
     root = Path(dist)
     entries, skipped = read_artifacts(root)
     if targets:
-        entries = [e for e in entries if e.target in targets or _base(e.target) in targets]
+        entries = [e for e in entries if matches(e.target, targets)]
     if not entries:
         raise UsageError(f"No successfully built artifacts to smoke-test in {root}.")
     check = _smoke_serve if opts.serve else _smoke_args
@@ -315,6 +316,3 @@ def smoke(dist: str | os.PathLike[str], options: SmokeOptions | None = None, *, 
     return SmokeReport(dist=str(root), mode="serve" if opts.serve else "args", checks=checks,
                        seconds=time.monotonic() - started, skipped=tuple(skipped))
 
-
-def _base(target: str) -> str:
-    return "/".join(target.split("/")[:2])

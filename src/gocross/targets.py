@@ -111,6 +111,20 @@ def split_selectors(raw: Iterable[str]) -> list[str]:
     return [part.strip() for item in raw for part in item.split(",") if part.strip()]
 
 
+def matches(name: str, selectors: Sequence[str]) -> bool:
+    """Whether a built target (``linux/arm/v6``) is picked by selectors, for commands that filter what exists
+    rather than ask the toolchain: globs, commas and ``!`` exclusions; ``linux/arm`` also picks its variants."""
+    base = "/".join(name.split("/")[:2])
+    parts = split_selectors(selectors)
+    include = [p for p in parts if not p.startswith("!")]
+    exclude = [p[1:] for p in parts if p.startswith("!")]
+
+    def hit(patterns: list[str]) -> bool:
+        return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(base, p) for p in patterns)
+
+    return (not include or hit(include)) and not hit(exclude)
+
+
 def select_targets(toolchain: Toolchain, selectors: Sequence[str],
                    sets: Mapping[str, Sequence[str]] | None = None) -> list[Target]:
     """Resolve selectors to an ordered, duplicate-free list of targets, or raise UsageError naming the bad one."""

@@ -66,6 +66,10 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 @click.pass_context
 def root(ctx: click.Context, go: str | None, verbose: int) -> None:
     """Build, inspect, run and test Go programs for every OS and architecture, from here."""
+    if go:  # so that everything resolving the toolchain on its own (runners, child processes) uses this one
+        import os
+
+        os.environ["GOCROSS_GO"] = go
     ctx.obj = App(go=go, verbose=verbose)
 
 

@@ -29,7 +29,7 @@ _STYLE = {"pass": "green", "fail": "red", "timeout": "red", "could-not-run": "ye
 @click.option("--timeout", type=float, metavar="SECONDS",
               help="Per binary (0 = no limit). Default: 30 s, ×10 under qemu, ×60 soft-float, ×3 wasm.")
 @click.option("-t", "--target", "targets", multiple=True, metavar="TARGET",
-              help="Only these targets (as in the manifest, e.g. linux/arm64); repeat for more.")
+              help="Only these targets: linux/arm64, globs, !exclusions; repeat or comma-separate.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Binaries run in parallel (default: cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_app
