@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gocross import __version__
 from gocross.artifacts import Artifact, sha256_file, write_manifest
@@ -29,6 +29,9 @@ from gocross.incremental import State, source_fingerprint, step_key
 from gocross.log import logger
 from gocross.plan import BuildOptions, BuildPlan, BuildStep, make_plan
 from gocross.toolchain import Toolchain
+
+if TYPE_CHECKING:
+    from gocross.binary.model import BinaryInfo
 from gocross.waiting import result_interruptibly
 
 TMP_MARK = ".gocross-tmp-"
@@ -209,11 +212,11 @@ class _Runner:
             if known is not None:  # Go kept the very file we recorded: its hash and inspection still hold
                 tmp.replace(step.output)
                 return _record_built(step, seconds, False, known["sha256"], known["inspection"])
-            mismatch = _verify(step, tmp)
-            if mismatch:
-                return _record_only(step, "failed", mismatch, seconds)
+            info, mismatch = _verify(step, tmp)
+            if info is None or mismatch:
+                return _record_only(step, "failed", mismatch or "unreadable output", seconds)
             tmp.replace(step.output)
-            return _record_built(step, seconds, relinked, sha256_file(step.output), _inspection(step.output))
+            return _record_built(step, seconds, relinked, sha256_file(step.output), _inspection(info, step.output))
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -267,7 +270,7 @@ def _record_built(step: BuildStep, seconds: float, relinked: bool, sha256: str,
                     sha256, seconds, "ok", None, relinked=relinked, inspection=inspection)
 
 
-def _verify(step: BuildStep, built: Path) -> str | None:
+def _verify(step: BuildStep, built: Path) -> tuple[BinaryInfo | None, str | None]:
     """Inspect what Go wrote and check it is what was asked for; a mismatch fails the target."""
     from gocross.binary import inspect
     from gocross.errors import InspectError
@@ -275,20 +278,23 @@ def _verify(step: BuildStep, built: Path) -> str | None:
     try:
         info = inspect(built, runs_here=False)
     except InspectError as exc:
-        return f"the output cannot be read back as a binary: {exc}"
+        return None, f"the output cannot be read back as a binary: {exc}"
     t = step.target
     got = (info.goos, info.goarch, info.variant if t.variant else None)
     if got != (t.goos, t.goarch, t.variant):
         what = "/".join(str(x) for x in got if x)
-        return f"go build produced a {what} binary, not the {t.name} that was asked for ({info.description})"
-    return None
+        return info, f"go build produced a {what} binary, not the {t.name} that was asked for ({info.description})"
+    return info, None
 
 
-def _inspection(output: Path) -> dict[str, Any]:
-    """The full inspection recorded in artifacts.json, its path relative like the manifest's own paths."""
-    from gocross.binary import inspect, to_json
+def _inspection(info: BinaryInfo, output: Path) -> dict[str, Any]:
+    """The inspection recorded in artifacts.json: the facts read before the rename, with the runs-here verdict
+    for the final name, and the path relative like the manifest's own paths."""
+    from gocross.binary import to_json
+    from gocross.binary.verdict import verdict
 
-    data = to_json(inspect(output))
+    final = replace(info, path=str(output))
+    data = to_json(replace(final, runs_here=verdict(final, None)))
     data["path"] = output.name
     return data
 
