@@ -65,6 +65,12 @@ class RunnerMissing(CannotRun):
     exit_code = 127
 
 
+class CpuUnsupported(CannotRun):
+    """The runner started the binary but the (emulated) CPU lacks an instruction it uses (SIGILL)."""
+
+    exit_code = 132
+
+
 class RunTimeout(GocrossError):
     """A program under a runner did not finish within its time limit and was killed."""
 

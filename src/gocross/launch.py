@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gocross.errors import CannotRun, RunnerMissing, RunTimeout, UsageError
+from gocross.errors import CannotRun, CpuUnsupported, RunnerMissing, RunTimeout, UsageError
 from gocross.runners import RunnerChoice, choose_runner, why_no_runner
 from gocross.runners.process import Completed, Running
 from gocross.runners.process import execute as execute_process
@@ -39,12 +39,6 @@ COULD_NOT_RUN = frozenset({CPU_UNSUPPORTED, LOADER_MISSING, NO_RUNNER, RUNNER_MI
 
 # Go's own words when the CPU lacks what the binary needs (after its signal handlers are installed).
 _CPU_MARKERS = (b"SIGILL: illegal instruction", b"can only be run on AMD64 processors with")
-
-
-class CpuUnsupported(CannotRun):
-    """The runner started the binary but the (emulated) CPU lacks an instruction it uses (SIGILL)."""
-
-    exit_code = 132
 
 
 @dataclass(frozen=True)
