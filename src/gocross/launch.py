@@ -22,6 +22,7 @@ from gocross.runners import RunnerChoice, choose_runner, why_no_runner
 from gocross.runners.process import Completed, Running
 from gocross.runners.process import execute as execute_process
 from gocross.runners.process import start as start_process
+from gocross.variants import variable_for
 
 # Time limit of a native run; emulated runs get this × the runner's factor (qemu ×10, soft-float ×60).
 DEFAULT_TIMEOUT = 120.0
@@ -203,16 +204,8 @@ def _with_loader_prefix(choice: RunnerChoice, goarch: str, interpreter: str) -> 
     return replace(choice, env={**choice.env, "QEMU_LD_PREFIX": str(prefix)})
 
 
-# GOARCH -> the Go environment variable that holds its variant.
-VARIANT_VAR = {
-    "386": "GO386", "amd64": "GOAMD64", "arm": "GOARM", "arm64": "GOARM64", "mips": "GOMIPS",
-    "mipsle": "GOMIPS", "mips64": "GOMIPS64", "mips64le": "GOMIPS64", "ppc64": "GOPPC64",
-    "ppc64le": "GOPPC64", "riscv64": "GORISCV64",
-}
-
-
 def _cpu_reason(plan_: RunPlan, choice: RunnerChoice) -> str:
-    var = VARIANT_VAR.get(plan_.goarch, "variant")
+    var = variable_for(plan_.goarch) or "variant"
     cpu = choice.env.get("QEMU_CPU")
     where = "this CPU"
     if cpu:

@@ -53,6 +53,12 @@ VARIANT_VARS: tuple[VariantVar, ...] = (
 BY_ARCH: dict[str, VariantVar] = {arch: var for var in VARIANT_VARS for arch in var.goarchs}
 
 
+def variable_for(goarch: str | None) -> str | None:
+    """The Go environment variable that holds this architecture's variant (GOARM for arm), if it has one."""
+    var = BY_ARCH.get(goarch or "")
+    return var.name if var else None
+
+
 def _valid_tokens(var: VariantVar, go: Version) -> list[str]:
     return [var.token_prefix + v for v in var.accepted_values(go)]
 

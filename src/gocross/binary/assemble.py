@@ -13,6 +13,7 @@ from typing import Any
 from gocross.binary import buildinfo, elf, macho, pclntab, pe, plan9, wasm, xcoff
 from gocross.binary.model import BinaryInfo, Facts, Module
 from gocross.binary.reader import AddressMap, Corrupt, Reader
+from gocross.variants import variable_for
 
 _GO_BUILD_ID = b'\xff Go build ID: "'
 _DATA_MAGICS = (
@@ -27,11 +28,6 @@ _DATA_MAGICS = (
     (b"!<arch>\n", "ar archive (static library)"),
     (b"\xca\xfe\xba\xbe", "Java class file"),
 )
-_VARIANT_VARS = {
-    "amd64": "GOAMD64", "386": "GO386", "arm": "GOARM", "arm64": "GOARM64", "mips": "GOMIPS",
-    "mipsle": "GOMIPS", "mips64": "GOMIPS64", "mips64le": "GOMIPS64", "ppc64": "GOPPC64",
-    "ppc64le": "GOPPC64", "riscv64": "GORISCV64", "wasm": "GOWASM",
-}
 _PRINTABLE = re.compile(rb"[^\x00-\x08\x0e-\x1f\x7f]*")
 
 
@@ -87,7 +83,7 @@ def go_facts(r: Reader, f: Facts, path: str, size: int) -> BinaryInfo:
     _cgo(r, f, settings, tab)
     is_go = bi is not None or tab is not None or f.go_build_id is not None or f.go_version is not None
     goos, goarch = _target(r, f, settings, tab)
-    variant_var = _VARIANT_VARS.get(goarch or "")
+    variant_var = variable_for(goarch)
     variant = settings.get(variant_var) if variant_var else None
     if variant_var and variant:
         f.cite("variant", f"Go build info {variant_var}={variant}")
