@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -113,6 +114,16 @@ def which(program: str) -> str | None:
     and again, and each PATH search is a dozen stat calls.
     """
     return _which(program, os.environ.get("PATH", os.defpath))
+
+
+@functools.cache
+def version_output(program: str) -> str:
+    """What ``PROGRAM --version`` prints ("" when it cannot be run), asked once per process."""
+    try:
+        proc = subprocess.run([program, "--version"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return proc.stdout.strip()
 
 
 @functools.lru_cache(maxsize=256)

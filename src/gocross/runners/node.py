@@ -7,13 +7,11 @@ preemption: a tight loop never yields and only the time limit ends it.
 
 from __future__ import annotations
 
-import functools
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
 from gocross.errors import GocrossError
-from gocross.runners.base import RunnerChoice, RunnerStatus, which
+from gocross.runners.base import RunnerChoice, RunnerStatus, version_output, which
 
 INSTALL_HINT = "apt-get install nodejs"
 NODE_TIMEOUT_FACTOR = 3.0
@@ -46,14 +44,8 @@ def find_node() -> str | None:
     return which("node") or which("nodejs")
 
 
-@functools.cache
 def _version(node: str) -> str | None:
-    try:
-        proc = subprocess.run(
-            [node, "--version"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout.strip() or None
+    return version_output(node) or None
 
 
 def node_choice(goroot: Path | None) -> RunnerChoice:

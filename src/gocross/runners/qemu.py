@@ -8,12 +8,10 @@ way it would on the older machine. linux/386 is never emulated: qemu-i386 7.2 cr
 
 from __future__ import annotations
 
-import functools
 import re
-import subprocess
 from collections.abc import Iterable
 
-from gocross.runners.base import RunnerChoice, RunnerStatus, which
+from gocross.runners.base import RunnerChoice, RunnerStatus, version_output, which
 from gocross.runners.native import native_goarches
 
 INSTALL_HINT = "apt-get install qemu-user-static"
@@ -82,14 +80,8 @@ def is_softfloat(goarch: str, variant: str | None) -> bool:
     return goarch.startswith("mips") and level == "softfloat"
 
 
-@functools.cache
 def _version(program: str) -> str | None:
-    try:
-        proc = subprocess.run(
-            [program, "--version"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    found = re.search(r"version (\S+)", proc.stdout)
+    found = re.search(r"version (\S+)", version_output(program))
     return f"qemu {found[1]}" if found else None
 
 
