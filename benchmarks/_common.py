@@ -70,3 +70,25 @@ def machine() -> str:
     except OSError:
         pass
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}"
+
+
+def clean_venv_python(folder: Path) -> Path:
+    """A venv interpreter that imports gocross and its installed dependencies but runs no start-up hooks.
+
+    Like a pipx install: its own site-packages, holding one path-only .pth file that lists gocross's source
+    folder and this interpreter's site-packages. Path lines add folders to sys.path without running the
+    ``import`` lines of the .pth files in them (this sandbox's base interpreter runs a certifi hook from one
+    at every start), so the timing is of Python and gocross, not of the machine's site customisations.
+    """
+    import site
+    import sys
+
+    import gocross
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    paths = [str(Path(gocross.__file__).resolve().parent.parent), *site.getsitepackages()]
+    (Path(purelib) / "gocross-paths.pth").write_text("\n".join(paths) + "\n")
+    return python

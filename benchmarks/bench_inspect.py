@@ -3,9 +3,10 @@
 The corpus is one hello world per target `go tool dist list` builds without cgo (built, or reused from the
 tests' cache). Each round runs (a) ``gocross inspect DIR --json`` and (b) ``file FILES`` then
 ``go version -m FILES`` — the two tools a person combines today, each over all files in one process — and
-the single-file case (one binary: ``gocross inspect F`` vs ``file F`` + ``go version -m F``). Prints
-medians, the ratio and binaries/s; then ``gocross.binary.inspect`` in-process, with and without the
-runs-here verdict.
+the single-file case (one binary: ``gocross inspect F`` vs ``file F`` + ``go version -m F``). gocross runs
+under two interpreters: this one, and a clean venv (as pipx installs it) that skips the start-up hooks
+this machine's base interpreter runs (see _common.clean_venv_python). Prints medians, the ratios and
+binaries/s; then ``gocross.binary.inspect`` in-process, with and without the runs-here verdict.
 
     python benchmarks/bench_inspect.py [--rounds 7] [--dir DIR]
 """
@@ -18,6 +19,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, precompile_gocross  # noqa: E402
+from _common import clean_venv_python, machine, precompile_gocross  # noqa: E402
 
 
 def run(argv: Sequence[str | Path], ok: Sequence[int] = (0,)) -> tuple[float, float]:
@@ -51,27 +53,30 @@ def corpus(folder: Path | None) -> list[Path]:
     return sorted(built.values())
 
 
-def whole_process(files: list[Path], go: str, rounds: int) -> None:
+def whole_process(files: list[Path], go: str, rounds: int, pythons: dict[str, Path]) -> None:
+    """Alternate, per round: gocross under each interpreter, then `file` + `go version -m`; all files, one file."""
     folder = files[0].parent
-    ours, theirs, single_ours, single_theirs, bare = [], [], [], [], []
     one = next(f for f in files if f.name == "hello-linux-amd64")
-    inspect_dir = [sys.executable, "-m", "gocross", "inspect", "--json", folder]
+    ours: dict[str, list[float]] = {k: [] for k in pythons}
+    single_ours: dict[str, list[float]] = {k: [] for k in pythons}
+    bare: dict[str, list[float]] = {k: [] for k in pythons}
+    theirs, single_theirs = [], []
     for _ in range(rounds):
-        ours.append(run(inspect_dir)[0])
+        for label, python in pythons.items():
+            ours[label].append(run([python, "-m", "gocross", "inspect", "--json", folder])[0])
+            single_ours[label].append(run([python, "-m", "gocross", "inspect", "--json", one])[0])
+            bare[label].append(run([python, "-c", "pass"])[0])
         theirs.append(run(["file", *files])[0] + run([go, "version", "-m", *files], ok=(0, 1))[0])
-        single_ours.append(run([sys.executable, "-m", "gocross", "inspect", "--json", one])[0])
         single_theirs.append(run(["file", one])[0] + run([go, "version", "-m", one])[0])
-        bare.append(run([sys.executable, "-c", "pass"])[0])
     n = len(files)
-    o, t = statistics.median(ours), statistics.median(theirs)
+    t, st = statistics.median(theirs), statistics.median(single_theirs)
     print(f"corpus: {n} binaries in {folder}")
-    print(f"whole process, {n} files: gocross inspect --json {o * 1000:7.1f} ms ({n / o:7.0f} binaries/s) | "
-          f"file + go version -m {t * 1000:7.1f} ms ({n / t:7.0f} binaries/s) | ratio (file+go)/gocross "
-          f"{t / o:5.2f}x")
-    so, st = statistics.median(single_ours), statistics.median(single_theirs)
-    print(f"whole process, 1 file:   gocross inspect --json {so * 1000:7.1f} ms | file + go version -m "
-          f"{st * 1000:7.1f} ms | ratio {st / so:5.2f}x")
-    print(f"(for scale: `python -c pass` alone takes {statistics.median(bare) * 1000:.1f} ms here)")
+    print(f"file + go version -m: {n} files {t * 1000:6.1f} ms ({n / t:5.0f} binaries/s) | 1 file {st * 1000:5.1f} ms")
+    for label in pythons:
+        o, so, b = (statistics.median(x[label]) for x in (ours, single_ours, bare))
+        print(f"gocross inspect --json, {label}: {n} files {o * 1000:6.1f} ms ({n / o:5.0f} binaries/s, "
+              f"ratio (file+go)/gocross {t / o:4.2f}x) | 1 file {so * 1000:5.1f} ms (ratio {st / so:4.2f}x) | "
+              f"`python -c pass` alone {b * 1000:4.1f} ms")
 
 
 def in_process(files: list[Path], seconds: float = 3.0) -> None:
@@ -100,7 +105,9 @@ def main() -> None:
     print(machine())
     files = corpus(args.dir)
     precompile_gocross()
-    whole_process(files, str(find_toolchain().go), args.rounds)
+    with tempfile.TemporaryDirectory() as tmp:
+        pythons = {"this interpreter": Path(sys.executable), "clean venv": clean_venv_python(Path(tmp) / "venv")}
+        whole_process(files, str(find_toolchain().go), args.rounds, pythons)
     in_process(files)
 
 

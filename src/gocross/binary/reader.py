@@ -66,6 +66,20 @@ class Reader:
         self.check(off, st.size, what)
         return st.unpack_from(self._buf, off)
 
+    def unpack_table(self, fmt: str, off: int, count: int, stride: int, what: str = "table") -> list[tuple[Any, ...]]:
+        """``count`` records of ``fmt`` every ``stride`` bytes from off (a header table), bounds-checked once.
+
+        One C-level pass (struct.iter_unpack) when the records are packed, which they are in every file a
+        linker writes; a per-record loop for the odd file whose entries are larger than the format.
+        """
+        st = _struct(self.endian + fmt)
+        if stride < st.size:
+            raise Corrupt(f"{what} entries of {stride} bytes are smaller than the {st.size} the format needs")
+        self.check(off, count * stride, what)
+        if stride == st.size:
+            return list(st.iter_unpack(self._buf[off : off + count * stride]))
+        return [st.unpack_from(self._buf, off + i * stride) for i in range(count)]
+
     def u8(self, off: int) -> int:
         self.check(off, 1)
         return self._buf[off]

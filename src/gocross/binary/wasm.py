@@ -24,6 +24,8 @@ def parse(r: Reader) -> Facts:
     f.file_type = "module"
     f.linkage = "static"
     f.stripped, f.debug_info = True, False  # until a "name" / ".debug_*" custom section says otherwise
+    f.cgo = False  # no wasm port supports cgo; saves searching the pclntab for runtime/cgo
+    f.cite("cgo", "wasm (Go has no cgo for wasm ports)")
     imports: list[str] = []
     exports: list[str] = []
     pos = 8

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -129,4 +128,19 @@ def version_output(program: str) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _which(program: str, path: str) -> str | None:
-    return shutil.which(program, path=path)
+    """shutil.which's POSIX rule (an executable non-directory in the first PATH folder that has one).
+
+    Written out because importing shutil (which pulls in bz2, lzma and fnmatch) is a visible share of a
+    one-file ``gocross inspect``; the tests compare it with shutil.which.
+    """
+    if os.sep in program:
+        return program if _is_program(program) else None
+    for folder in path.split(os.pathsep):
+        candidate = os.path.join(folder or os.curdir, program)  # noqa: PTH118 (str in, str out, no Path)
+        if _is_program(candidate):
+            return candidate
+    return None
+
+
+def _is_program(path: str) -> bool:
+    return os.access(path, os.X_OK) and not os.path.isdir(path)  # noqa: PTH112
