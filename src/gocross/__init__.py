@@ -6,7 +6,10 @@ The public library API is re-exported here lazily, so importing gocross costs no
 from __future__ import annotations
 
 import importlib
-from typing import Any
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 

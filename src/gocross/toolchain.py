@@ -15,9 +15,10 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gocross.errors import ToolchainError
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
 
 if TYPE_CHECKING:  # json and subprocess load on first use: inspect only needs guess_goroot()
     import subprocess

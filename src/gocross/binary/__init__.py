@@ -15,13 +15,14 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gocross.binary.assemble import facts_for, go_facts, slice_view
 from gocross.binary.jsonout import to_json
 from gocross.binary.model import BinaryInfo, Evidence, InspectFailure, Module, RunsHere
 from gocross.binary.reader import Corrupt, Reader
 from gocross.errors import InspectError
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
 
 if TYPE_CHECKING:
     from gocross.binary.verdict import RunnerCache

@@ -8,12 +8,15 @@ records its source in ``evidence``, and a disagreement between headers and build
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from gocross.binary import buildinfo, elf, macho, pclntab, pe, plan9, wasm, xcoff
 from gocross.binary.model import BinaryInfo, Facts, Module
 from gocross.binary.reader import AddressMap, Corrupt, Reader
 from gocross.variants import variable_for
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
+if TYPE_CHECKING:
+    from typing import Any
 
 _GO_BUILD_ID = b'\xff Go build ID: "'
 _DATA_MAGICS = (

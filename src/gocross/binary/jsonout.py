@@ -6,9 +6,11 @@ effect of renaming a Python attribute; every key is always present (``null`` whe
 
 from __future__ import annotations
 
-from typing import Any
-
 from gocross.binary.model import BinaryInfo, InspectFailure, Module, RunsHere
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_VERSION = 1
 

@@ -9,9 +9,12 @@ and ``runtime/cgo/`` files when cgo is linked in.
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from gocross.binary.reader import Reader
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
+if TYPE_CHECKING:
+    from typing import Literal
 
 # Newest first: a scan stops at the first valid header, and new binaries are the common case.
 _MAGICS = {

@@ -12,7 +12,10 @@ import builtins
 import mmap
 import struct
 from collections.abc import Iterator
-from typing import Any, Final
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 # Upper bounds on lengths read from untrusted headers (no real binary gets near them).
 MAX_STRING: Final = 1 << 16

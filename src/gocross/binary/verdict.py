@@ -11,9 +11,10 @@ import functools
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gocross.binary.model import BinaryInfo, RunsHere
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
 
 if TYPE_CHECKING:
     from gocross.runners import RunnerChoice

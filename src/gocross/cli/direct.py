@@ -12,9 +12,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from gocross.errors import InspectError
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def plain_inspect_json(args: Sequence[str]) -> list[Path] | None:

@@ -1,6 +1,6 @@
 """Runners: how a binary for some GOOS/GOARCH/variant runs on this host, chosen from one dispatch table.
 
-Each runner is one module here exposing ``RUNNER`` (see :class:`Runner`); the table maps every
+Each runner is one module here exposing ``RUNNER`` (see :class:`gocross.runners.protocol.Runner`); the table maps every
 (GOOS, GOARCH) to the runners that may handle it, in order of preference, and the variant (GOARM, GOAMD64,
 GOPPC64, ... spelled as ``go env`` spells it) picks the CPU model. Adding a runner (wine) = one new module
 plus one name in ``_RUNNER_MODULES``.
@@ -11,7 +11,12 @@ from __future__ import annotations
 import functools
 import importlib
 
-from gocross.runners.base import FOREIGN_OS_REASON, Runner, RunnerChoice, RunnerStatus
+from gocross.runners.base import FOREIGN_OS_REASON, RunnerChoice, RunnerStatus
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
+
+if TYPE_CHECKING:
+    from gocross.runners.protocol import Runner
 
 # Runner modules under gocross.runners, in order of preference when two cover the same target.
 _RUNNER_MODULES: tuple[str, ...] = ("native", "qemu", "node", "wasmtime")
@@ -58,6 +63,15 @@ def why_no_runner(goos: str, goarch: str, variant: str | None = None) -> str:
     if goos in FOREIGN_OS_REASON:
         return FOREIGN_OS_REASON[goos]
     return f"no runner for {goos}/{goarch} on this host"
+
+
+def __getattr__(name: str) -> object:
+    """``Runner`` (the Protocol) on first use: defining it imports typing, which a verdict does not need."""
+    if name == "Runner":
+        from gocross.runners.protocol import Runner
+
+        return Runner
+    raise AttributeError(f"module 'gocross.runners' has no attribute {name!r}")
 
 
 def runner_kind(goos: str, goarch: str) -> str:

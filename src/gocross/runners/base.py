@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
 
 # Go ports whose kernel interface nothing on a Linux host provides (qemu-user translates Linux syscalls only).
 FOREIGN_OS_REASON = {
@@ -80,29 +79,6 @@ class RunnerStatus:
     version: str | None = None
     install_hint: str | None = None
     detail: str | None = None
-
-
-class Runner(Protocol):
-    """One way of running binaries here. A new runner (e.g. wine) is one module exposing ``RUNNER``."""
-
-    name: str
-    kind: str
-
-    def targets(self) -> Iterable[tuple[str, str]]:
-        """The (GOOS, GOARCH) pairs this runner may handle on this host."""
-        ...
-
-    def choose(self, goos: str, goarch: str, variant: str | None) -> RunnerChoice | None:
-        """The runner for this target and variant, or None when this runner cannot run it here."""
-        ...
-
-    def why_not(self, goos: str, goarch: str, variant: str | None) -> str:
-        """Plain-words reason ``choose`` returned None."""
-        ...
-
-    def status(self) -> RunnerStatus:
-        """Installed state and coverage, for ``gocross doctor``."""
-        ...
 
 
 def which(program: str) -> str | None:
