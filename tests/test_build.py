@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from tests.conftest import HELLO, POST_TARGETS, write_module
 from tests.helpers import ELF_MACHINE, assert_clean_error, elf_machine, gocross
 
@@ -250,3 +251,27 @@ def test_incremental_rebuilds_exactly_what_changed(tmp_path: Path) -> None:
 
     forced = build(BuildOptions(package_dir=mod, targets=("linux/amd64",), force=True))
     assert (forced.artifacts[0].relinked, forced.artifacts[0].cached) == (False, False)
+
+
+def test_toolchain_gc_tuning_respects_the_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gocross.builder import MEMORY_PER_JOB, TOOLCHAIN_GOGC, toolchain_gc_env
+
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    env = toolchain_gc_env(3)
+    assert env["GOGC"] == TOOLCHAIN_GOGC and int(env["GOMEMLIMIT"]) >= MEMORY_PER_JOB
+    assert int(toolchain_gc_env(1)["GOMEMLIMIT"]) >= int(env["GOMEMLIMIT"])  # fewer jobs, bigger share
+    for name in ("GOGC", "GOMEMLIMIT"):
+        with monkeypatch.context() as m:
+            m.setenv(name, "100" if name == "GOGC" else "1GiB")
+            assert toolchain_gc_env(3) == {}
+
+
+def test_gc_tuning_changes_no_output_byte(tmp_path: Path) -> None:
+    """gocross's GOGC=400 for the toolchain against Go's default GOGC=100: the same bytes."""
+    tuned = gocross("build", HELLO, "--target", "linux/arm64", "--out", tmp_path / "tuned", "--json")
+    plain = gocross("build", HELLO, "--target", "linux/arm64", "--out", tmp_path / "plain", "--json",
+                    env={**os.environ, "GOGC": "100"})
+    assert tuned.returncode == 0 and plain.returncode == 0, tuned.stderr + plain.stderr
+    a, b = tmp_path / "tuned" / "hello_linux_arm64", tmp_path / "plain" / "hello_linux_arm64"
+    assert a.read_bytes() == b.read_bytes()
