@@ -124,3 +124,26 @@ def test_matches_filters_built_targets_with_the_same_grammar() -> None:
                                                                          "linux/s390x"]
     assert [n for n in built if matches(n, ["!linux/*"])] == ["windows/amd64"]
     assert all(matches(n, []) for n in built)
+
+
+def test_toolchain_answers_are_cached_per_binary(toolchain: Toolchain, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`go env` and `go tool dist list` run once per go binary; a changed binary is asked again.
+
+    A wrapper script stands in for go so the calls can be counted; it passes everything to the real go.
+    """
+    import os
+
+    log = tmp_path / "calls.log"
+    wrapper = tmp_path / "bin" / "go"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\necho "$1" >> {log}\nexec {toolchain.go} "$@"\n')
+    wrapper.chmod(0o755)
+    env = {**os.environ, "GOCROSS_GO": str(wrapper), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    first = gocross("targets", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    assert log.read_text().split() == ["env", "tool"]
+    second = gocross("targets", "--json", env=env)
+    assert second.stdout == first.stdout and log.read_text().split() == ["env", "tool"]
+    wrapper.write_text(wrapper.read_text() + "# changed\n")  # another binary now: ask again
+    assert gocross("targets", "--json", env=env).stdout == first.stdout
+    assert log.read_text().split() == ["env", "tool", "env", "tool"]

