@@ -280,3 +280,28 @@ def test_wasm_targets_run_under_node_and_wasmtime() -> None:
             ("TestReadHeaderLittleEndian", "pass"), ("TestReadHeaderNativeOrder", "pass")]
         assert (result.passed, result.failed) == (2, 0)
     assert run.ok
+
+
+def test_gc_tuning_reaches_the_compiler_not_the_tests(toolchain: Toolchain, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`go test -c` gets the builder's GOGC=400; the test binaries run with the environment as it was."""
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    mod = write_module(tmp_path / "gcenv", {"gc_test.go": """
+        package gcenv
+
+        import (
+            "os"
+            "testing"
+        )
+
+        func TestNoInheritedGCTuning(t *testing.T) {
+            if v := os.Getenv("GOGC") + os.Getenv("GOMEMLIMIT"); v != "" {
+                t.Fatalf("test binary inherited %q", v)
+            }
+        }
+    """}, module="example.com/gcenv")
+    run = run_tests(TestOptions(targets=("linux/amd64", "linux/arm64"), directory=mod), toolchain=toolchain)
+    for target in ("linux/amd64", "linux/arm64"):
+        result = run.result(target, "example.com/gcenv")
+        assert result is not None and result.status == PASSED, (target, result)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from gocross import launch as run_mod
-from gocross.builder import default_jobs
+from gocross.builder import default_jobs, toolchain_gc_env
 from gocross.config import load_config, module_root
 from gocross.errors import TestsFailed, UsageError
 from gocross.launch import RunPlan, RunResult, finish
@@ -595,7 +595,9 @@ class _Matrix:
         self._submit(runners, self._run, job, choice)
 
     def _go_env(self, target: Target) -> dict[str, str]:
-        return self.tc.environ({**target.env, "CGO_ENABLED": "0"})
+        """For `go test -c` and `go vet` only (with the builder's GOGC tuning); test binaries run without it."""
+        gc = toolchain_gc_env(min(self.jobs, MAX_BUILDS))
+        return self.tc.environ({**gc, **target.env, "CGO_ENABLED": "0"})
 
     def _vet(self, job: _Job, choice: RunnerChoice | None) -> PackageResult:
         """Compiled but nothing here runs it: say why, and vet it for its own GOOS/GOARCH."""
