@@ -509,6 +509,8 @@ class _Matrix:
         self.cancelled = threading.Event()
         self.results: list[PackageResult] = []
         self.pending: list[Future[None]] = []
+        # The builder's GOGC tuning, read once; only `go test -c` and `go vet` get it (see _go_env).
+        self.gc_env = toolchain_gc_env(min(jobs, MAX_BUILDS))
 
     def run(self, targets: Sequence[Target], packages: Sequence[GoPackage]) -> list[PackageResult]:
         builders = ThreadPoolExecutor(max_workers=min(self.jobs, MAX_BUILDS), thread_name_prefix="gocross-test-c")
@@ -596,8 +598,7 @@ class _Matrix:
 
     def _go_env(self, target: Target) -> dict[str, str]:
         """For `go test -c` and `go vet` only (with the builder's GOGC tuning); test binaries run without it."""
-        gc = toolchain_gc_env(min(self.jobs, MAX_BUILDS))
-        return self.tc.environ({**gc, **target.env, "CGO_ENABLED": "0"})
+        return self.tc.environ({**self.gc_env, **target.env, "CGO_ENABLED": "0"})
 
     def _vet(self, job: _Job, choice: RunnerChoice | None) -> PackageResult:
         """Compiled but nothing here runs it: say why, and vet it for its own GOOS/GOARCH."""

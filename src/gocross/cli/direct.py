@@ -19,6 +19,8 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see 
 if TYPE_CHECKING:
     from typing import Any
 
+    from gocross.binary.model import BinaryInfo, InspectFailure
+
 
 def plain_inspect_json(args: Sequence[str]) -> list[Path] | None:
     """The paths when ``args`` is ``inspect`` with ``--json`` and plain paths (in any order); else None."""
@@ -32,16 +34,28 @@ def plain_inspect_json(args: Sequence[str]) -> list[Path] | None:
 
 def inspect_json(paths: Sequence[Path]) -> None:
     """Print the JSON list for ``paths``; InspectError (exit 6) when a file could not be read."""
-    from gocross.binary import inspect_many, to_json
+    from gocross.binary import to_json
     from gocross.binary.model import InspectFailure
+
+    results = inspect_paths(paths)
+    write_json([to_json(r) for r in results])
+    raise_for_failures(sum(isinstance(r, InspectFailure) for r in results), len(results))
+
+
+def inspect_paths(paths: Sequence[Path]) -> list[BinaryInfo | InspectFailure]:
+    """inspect_many over the paths, for both output forms; InspectError when they hold no file at all."""
+    from gocross.binary import inspect_many
 
     results = inspect_many(paths)
     if not results:
         raise InspectError(f"No files found in {', '.join(map(str, paths))}; pass binaries or folders of them.")
-    write_json([to_json(r) for r in results])
-    failures = sum(isinstance(r, InspectFailure) for r in results)
+    return results
+
+
+def raise_for_failures(failures: int, total: int) -> None:
+    """The closing error (exit 6) once every file has been reported, when some could not be read."""
     if failures:
-        raise InspectError(f"{failures} of {len(results)} files could not be inspected (see above).")
+        raise InspectError(f"{failures} of {total} files could not be inspected (see above).")
 
 
 def write_json(data: Any) -> None:

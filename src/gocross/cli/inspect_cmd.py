@@ -37,20 +37,17 @@ def inspect(app: App, paths: tuple[Path, ...], as_json: bool) -> None:
 
         inspect_json(paths)
         return
-    from gocross.binary import inspect_many
     from gocross.binary.model import InspectFailure
+    from gocross.cli.direct import inspect_paths, raise_for_failures
 
-    results = inspect_many(paths)
-    if not results:
-        raise InspectError(f"No files found in {', '.join(map(str, paths))}; pass binaries or folders of them.")
+    results = inspect_paths(paths)
     failures = [r for r in results if isinstance(r, InspectFailure)]
     if len(results) == 1 and failures:
         raise InspectError(failures[0].message)
     _render(app, results)
     for failure in failures:
         app.err_console.print(f"gocross: error: {failure.message}", markup=False, highlight=False)
-    if failures:
-        raise InspectError(f"{len(failures)} of {len(results)} files could not be inspected (see above).")
+    raise_for_failures(len(failures), len(results))
 
 
 def _render(app: App, results: list[BinaryInfo | InspectFailure]) -> None:
