@@ -93,3 +93,26 @@ def test_plain_inspect_json_recognises_only_the_plain_form() -> None:
                  ["inspect", "--json", "--", "a"], ["build", "--json", "a"], ["inspect", "--json", "--json", "a"],
                  ["inspect", "--json", ""], ["--go", "x", "inspect", "--json", "a"]):
         assert plain_inspect_json(args) is None, args
+
+
+def test_json_path_loads_only_what_it_needs(build_go: BuildGo, tmp_path: Path) -> None:
+    """`inspect --json` is run once per artifact by scripts, so its start-up is most of its cost: it must not
+    load click, rich, dataclasses (and the inspect/ast/dis modules behind it), subprocess or the toolchain
+    module, even for binaries whose verdict needs qemu, node (js/wasm) or wasmtime."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    for goos, goarch in (("linux", "arm64"), ("js", "wasm"), ("wasip1", "wasm"), ("darwin", "arm64")):
+        (folder / f"app-{goos}-{goarch}").write_bytes(build_go(HELLO_SOURCE, goos, goarch).read_bytes())
+    heavy = ("click", "rich", "dataclasses", "inspect", "subprocess", "shutil", "gocross.toolchain",
+             "gocross.binary.model")
+    # Only what gocross loads counts: some interpreters' site hooks import shutil or typing before any code.
+    code = ("import sys\nbefore = set(sys.modules)\nfrom gocross.cli import main\n"
+            "main(['inspect', '--json', sys.argv[1]])\n"
+            f"print('LOADED', [m for m in {heavy!r} if m in set(sys.modules) - before], file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert [e["runs_here"]["runner"] for e in json.loads(proc.stdout)] == [None, "node", "qemu-user", "wasmtime"]
+    assert "LOADED []" in proc.stderr

@@ -171,3 +171,44 @@ def test_file_command_baseline_misses_what_inspect_finds(corpus: Corpus) -> None
     if proc.returncode != 0:
         pytest.skip("file(1) is not installed")
     assert inspect(corpus[("plan9", "amd64")], runs_here=False).target == "plan9/amd64"
+
+
+def test_json_records_and_dataclasses_agree(corpus: Corpus) -> None:
+    """`inspect --json` prints the readers' records; the library wraps the same records in dataclasses.
+
+    Both must say the same thing for every binary: to_json(inspect(f)) is the record, and the record
+    read back is the dataclass.
+    """
+    from gocross.binary import inspect_many_records, inspect_record, to_json
+
+    for path in sorted(corpus.values()):
+        record, info = inspect_record(path), inspect(path)
+        assert to_json(info) == record, path
+        assert BinaryInfo.from_json(record) == info, path
+        assert json.loads(json.dumps(record)) == record
+    assert inspect_many_records(sorted(corpus.values())) == [inspect_record(p) for p in sorted(corpus.values())]
+
+
+def _documented_keys(section: str) -> list[str]:
+    """The field names in the first column of docs/inspect.md's tables under ``section``."""
+    import re
+
+    text = (Path(__file__).parent.parent / "docs" / "inspect.md").read_text()
+    body = text.split(section, 1)[1].split("\n## ", 1)[0]
+    keys: list[str] = []
+    for line in body.splitlines():
+        if line.startswith("| `"):
+            keys += re.findall(r"`(\w+)`", line.split("|")[1])
+    return keys
+
+
+def test_schema_matches_the_documentation(corpus: Corpus) -> None:
+    """Every key of a record is documented in docs/inspect.md, in the same order, and nothing more."""
+    from gocross.binary import inspect_record
+
+    record = inspect_record(corpus[("linux", "amd64")])
+    assert record["runs_here"] is not None
+    documented = _documented_keys("## JSON schema")
+    runs_here = _documented_keys("### `runs_here`")
+    assert [*documented[: len(documented) - len(runs_here)], "runs_here"] == list(record)
+    assert runs_here == list(record["runs_here"])

@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import BuildGo, write_module
 from tests.corpus import HELLO_SOURCE
 
-from gocross.binary import inspect, inspect_bytes
+from gocross.binary import inspect, inspect_bytes, inspect_record, to_json
 from gocross.binary.buildinfo import parse_build_line, unquote
 from gocross.toolchain import Toolchain
 
@@ -119,6 +119,9 @@ def test_deps_and_replacements_match_go(tmp_path: Path, build_go: BuildGo, toolc
     assert [(d.path, d.version) for d in info.deps] == [(d["Path"], d["Version"]) for d in oracle["Deps"]]
     (d,) = info.deps
     assert d.replace is not None and d.replace.path == oracle["Deps"][0]["Replace"]["Path"] == str(dep)
+    record = inspect_record(path)
+    assert record["deps"][0]["replace"] == {"path": str(dep), "version": "(devel)", "sum": None, "replace": None}
+    assert to_json(info) == record
 
 
 def test_vcs_settings(tmp_path: Path, build_go: BuildGo, toolchain: Toolchain) -> None:
@@ -295,6 +298,7 @@ def test_universal_macho(tmp_path: Path, build_go: BuildGo) -> None:
     assert [s.goarch for s in info.slices] == ["amd64", "arm64"]
     assert all(s.goos == "darwin" and s.go_version == info.go_version for s in info.slices)
     assert info.runs_here is not None and info.runs_here.verdict == "no"
+    assert to_json(info) == inspect_record(fat)  # the --json form says the same
 
 
 def test_inspect_bytes_matches_file(build_go: BuildGo) -> None:

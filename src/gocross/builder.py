@@ -308,10 +308,10 @@ def _inspection(info: BinaryInfo, output: Path) -> dict[str, Any]:
     """The inspection recorded in artifacts.json: the facts read before the rename, with the runs-here verdict
     for the final name, and the path relative like the manifest's own paths."""
     from gocross.binary import to_json
-    from gocross.binary.verdict import verdict
+    from gocross.binary.verdict import verdict_record
 
-    final = replace(info, path=str(output))
-    data = to_json(replace(final, runs_here=verdict(final, None)))
+    data = to_json(replace(info, path=str(output)))
+    data["runs_here"] = verdict_record(data, None)  # type: ignore[arg-type]
     data["path"] = output.name
     return data
 

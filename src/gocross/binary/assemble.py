@@ -1,4 +1,4 @@
-"""From bytes to a BinaryInfo: recognise the format, let its module read the headers, then add the Go facts.
+"""From bytes to the JSON record: recognise the format, let its module read the headers, add the Go facts.
 
 The Go facts have one order of trust everywhere: build info (what the go command recorded), then the
 pclntab (present in every Go binary, even stripped or pre-1.18 ones), then the format's headers. Each fact
@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 
 from gocross.binary import buildinfo, elf, macho, pclntab, pe, plan9, wasm, xcoff
-from gocross.binary.model import BinaryInfo, Facts, Module
+from gocross.binary.facts import Facts
 from gocross.binary.reader import AddressMap, Corrupt, Reader
 from gocross.variants import variable_for
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
 if TYPE_CHECKING:
-    from typing import Any
+    from gocross.binary.jsonout import InfoRecord
 
 _GO_BUILD_ID = b'\xff Go build ID: "'
 _DATA_MAGICS = (
@@ -69,8 +69,8 @@ def _other(r: Reader, head: bytes) -> Facts:
     return Facts(format="data", description="data")
 
 
-def go_facts(r: Reader, f: Facts, path: str, size: int) -> BinaryInfo:
-    """Add build info, pclntab and build-ID evidence to the header facts and freeze the result."""
+def go_facts(r: Reader, f: Facts, path: str, size: int) -> InfoRecord:
+    """Add build info, pclntab and build-ID evidence to the header facts: the file's JSON record."""
     executable_format = f.format in ("ELF", "Mach-O", "PE", "XCOFF", "plan9", "wasm")
     # Last resort, a scan of the whole file (Go writes no build info into wasm: nothing to scan for).
     whole = [(0, r.size)] if executable_format and f.format != "wasm" else []
@@ -91,21 +91,23 @@ def go_facts(r: Reader, f: Facts, path: str, size: int) -> BinaryInfo:
     if variant_var and variant:
         f.cite("variant", f"Go build info {variant_var}={variant}")
     go_version = bi.go_version if bi else f.go_version
-    kw: dict[str, Any] = dict(
-        path=path, size=size, format=f.format, file_type=f.file_type, bits=f.bits,
-        endian=f.endian, machine=f.machine, goos=goos, goarch=goarch,
-        variant_var=variant_var if variant else None, variant=variant or None,
-        header_goos=f.header_goos, header_goarch=f.header_goarch,
-        disagreement=_disagreement(f, settings), is_go=is_go, go_version=go_version,
-        go_version_range=tab.version_range if tab is not None and go_version is None else None,
-        main_path=bi.main_path if bi else None, main_module=bi.main_module if bi else None,
-        deps=tuple(bi.deps) if bi else (), build_settings=dict(settings),
-        go_build_id=f.go_build_id, gnu_build_id=f.gnu_build_id, macho_uuid=f.macho_uuid,
-        linkage=f.linkage, interpreter=f.interpreter, needed_libs=f.needed_libs, pie=f.pie, cgo=f.cgo,
-        min_glibc=f.min_glibc, min_os=f.min_os, stripped=f.stripped, debug_info=f.debug_info,
-        wasm_imports=f.wasm_imports, slices=tuple(f.slices), notes=tuple(f.notes), evidence=tuple(f.evidence),
-    )
-    return BinaryInfo(description=describe(kw, f.description), **kw)
+    record: InfoRecord = {
+        "path": path, "size": size, "format": f.format, "description": "", "file_type": f.file_type,
+        "bits": f.bits, "endian": f.endian, "machine": f.machine, "goos": goos, "goarch": goarch,
+        "variant_var": variant_var if variant else None, "variant": variant or None,
+        "header_goos": f.header_goos, "header_goarch": f.header_goarch,
+        "disagreement": _disagreement(f, settings), "is_go": is_go, "go_version": go_version,
+        "go_version_range": tab.version_range if tab is not None and go_version is None else None,
+        "main_path": bi.main_path if bi else None, "main_module": bi.main_module if bi else None,
+        "deps": bi.deps if bi else [], "build_settings": settings,
+        "go_build_id": f.go_build_id, "gnu_build_id": f.gnu_build_id, "macho_uuid": f.macho_uuid,
+        "linkage": f.linkage, "interpreter": f.interpreter, "needed_libs": list(f.needed_libs), "pie": f.pie,
+        "cgo": f.cgo, "min_glibc": f.min_glibc, "min_os": f.min_os, "stripped": f.stripped,
+        "debug_info": f.debug_info, "wasm_imports": list(f.wasm_imports), "slices": [], "notes": f.notes,
+        "evidence": f.evidence, "runs_here": None,
+    }
+    record["description"] = describe(record, f.description)
+    return record
 
 
 def _pclntab(r: Reader, f: Facts, bi: buildinfo.BuildInfo | None) -> pclntab.Pclntab | None:
@@ -176,8 +178,8 @@ def _disagreement(f: Facts, settings: dict[str, str]) -> str | None:
     return "; ".join(parts) or None
 
 
-def describe(kw: dict[str, Any], base: str | None) -> str:
-    """One line for people, in the spirit of file(1) but with the Go facts (from BinaryInfo's fields)."""
+def describe(kw: InfoRecord, base: str | None) -> str:
+    """One line for people, in the spirit of file(1) but with the Go facts (from the record's fields)."""
     fmt = kw["format"]
     if base and fmt in ("data", "script", "empty"):
         return f"{base} — not a Go binary"
@@ -200,11 +202,6 @@ def describe(kw: dict[str, Any], base: str | None) -> str:
         variant = f" ({kw['variant_var']}={kw['variant']})" if kw["variant"] else ""
         parts.append(f"{kw['goos']}/{kw['goarch']}{variant}")
     return ", ".join(parts)
-
-
-def module_text(m: Module) -> str:
-    text = f"{m.path} {m.version}".strip()
-    return text + (f" => {module_text(m.replace)}" if m.replace else "")
 
 
 def slice_view(buf: memoryview, off: int, size: int) -> memoryview:

@@ -10,7 +10,6 @@ Go-quoted (strconv.Quote) when they contain spaces, quotes, tabs or ``=``.
 
 from __future__ import annotations
 
-from gocross.binary.model import Module
 from gocross.binary.reader import MAX_BLOB, MAX_STRING, AddressMap, Corrupt, Reader, capped
 
 MAGIC = b"\xff Go buildinf:"
@@ -18,6 +17,10 @@ HEADER_SIZE = 32
 ALIGN = 16
 _SENTINEL_LEN = 16
 _MAX_HITS = 64
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
+if TYPE_CHECKING:
+    from gocross.binary.jsonout import ModuleRecord
 
 
 class BuildInfo:
@@ -30,8 +33,8 @@ class BuildInfo:
         self.offset = offset
         self.pointer_form = pointer_form
         self.main_path: str | None = None
-        self.main_module: Module | None = None
-        self.deps: list[Module] = []
+        self.main_module: ModuleRecord | None = None
+        self.deps: list[ModuleRecord] = []
         self.settings: dict[str, str] = {}
 
 
@@ -111,7 +114,7 @@ def _strip_sentinels(mod: bytes) -> str:
 
 def parse_modinfo(text: str, info: BuildInfo) -> None:
     """Parse modinfo lines into info; lines that do not parse are skipped, as `go version -m` shows them."""
-    last: Module | None = None
+    last: ModuleRecord | None = None
     for line in text.splitlines():
         tag, _, rest = line.partition("\t")
         if tag == "path":
@@ -125,7 +128,7 @@ def parse_modinfo(text: str, info: BuildInfo) -> None:
             else:
                 info.deps.append(last)
         elif tag == "=>" and last is not None:
-            _replace_last(info, last, rest)
+            last["replace"] = _module(rest)
             last = None
         elif tag == "build":
             kv = parse_build_line(rest)
@@ -133,23 +136,13 @@ def parse_modinfo(text: str, info: BuildInfo) -> None:
                 info.settings[kv[0]] = kv[1]
 
 
-def _module(rest: str) -> Module | None:
+def _module(rest: str) -> ModuleRecord | None:
     parts = rest.split("\t")
     if not parts or not parts[0]:
         return None
     version = parts[1] if len(parts) > 1 else ""
-    return Module(parts[0], version, parts[2] if len(parts) > 2 and parts[2] else None)
-
-
-def _replace_last(info: BuildInfo, last: Module, rest: str) -> None:
-    repl = _module(rest)
-    if repl is None:
-        return
-    new = Module(last.path, last.version, last.sum, repl)
-    if info.main_module is last:
-        info.main_module = new
-    elif info.deps and info.deps[-1] is last:
-        info.deps[-1] = new
+    return {"path": parts[0], "version": version, "sum": parts[2] if len(parts) > 2 and parts[2] else None,
+            "replace": None}
 
 
 def parse_build_line(kv: str) -> tuple[str, str] | None:

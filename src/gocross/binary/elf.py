@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from gocross.binary.model import Facts
+from gocross.binary.facts import Facts
 from gocross.binary.reader import AddressMap, Corrupt, Reader, capped, count
 
 PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_NOTE = 1, 2, 3, 4

@@ -1,86 +1,114 @@
-"""The stable JSON form of a BinaryInfo (documented field by field in docs/inspect.md).
+"""The stable JSON form of an inspection (documented field by field in docs/inspect.md).
 
-Written out explicitly rather than with ``dataclasses.asdict`` so that the schema is a decision, not a side
-effect of renaming a Python attribute; every key is always present (``null`` when the file does not say).
+The schema is declared once, as the TypedDicts below, and ``gocross.binary.assemble`` builds these records
+directly: ``gocross inspect --json`` prints them without ever creating a dataclass, which keeps
+``dataclasses`` (and the ``inspect``/``ast``/``dis`` modules it imports) out of the command's start-up.
+The frozen dataclasses of :mod:`gocross.binary.model` are the typed view of the same records for library
+users (``BinaryInfo.from_json``); ``to_json`` goes back. The field names of both are the schema's keys, and
+the tests check the round trip on every binary of the corpus.
+
+The TypedDicts exist for mypy only (at run time a record is a plain dict): defining them would import typing.
 """
 
 from __future__ import annotations
 
-from gocross.binary.model import BinaryInfo, InspectFailure, Module, RunsHere
+from collections.abc import Mapping
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypedDict
+
+    from gocross.binary.model import BinaryInfo, InspectFailure
+
+    class ModuleRecord(TypedDict):
+        path: str
+        version: str
+        sum: str | None
+        replace: ModuleRecord | None
+
+    class EvidenceRecord(TypedDict):
+        fact: str
+        source: str
+
+    class RunsHereRecord(TypedDict):
+        verdict: str
+        reason: str
+        runner: str | None
+        program: str | None
+        installed: bool
+        install_hint: str | None
+        command: list[str] | None
+        env: dict[str, str]
+        gocross_command: list[str] | None
+        exec_format_error: str | None
+        suggestion: str | None
+
+    class InfoRecord(TypedDict):
+        path: str
+        size: int
+        format: str
+        description: str
+        file_type: str | None
+        bits: int | None
+        endian: str | None
+        machine: str | None
+        goos: str | None
+        goarch: str | None
+        variant_var: str | None
+        variant: str | None
+        header_goos: str | None
+        header_goarch: str | None
+        disagreement: str | None
+        is_go: bool
+        go_version: str | None
+        go_version_range: str | None
+        main_path: str | None
+        main_module: ModuleRecord | None
+        deps: list[ModuleRecord]
+        build_settings: dict[str, str]
+        go_build_id: str | None
+        gnu_build_id: str | None
+        macho_uuid: str | None
+        linkage: str | None
+        interpreter: str | None
+        needed_libs: list[str]
+        pie: bool | None
+        cgo: bool | None
+        min_glibc: str | None
+        min_os: str | None
+        stripped: bool | None
+        debug_info: bool | None
+        wasm_imports: list[str]
+        slices: list[InfoRecord]
+        notes: list[str]
+        evidence: list[EvidenceRecord]
+        runs_here: RunsHereRecord | None
+
+    class FailureRecord(TypedDict):
+        path: str
+        error: str
 
 SCHEMA_VERSION = 1
 
 
 def to_json(info: BinaryInfo | InspectFailure) -> dict[str, Any]:
-    """A JSON-ready dict for one inspected file (or a failure: {"path", "error"})."""
+    """The JSON record of an inspected file (or of a failure: {"path", "error"})."""
+    from gocross.binary.model import InspectFailure
+
     if isinstance(info, InspectFailure):
         return {"path": info.path, "error": info.message}
-    return {
-        "path": info.path,
-        "size": info.size,
-        "format": info.format,
-        "description": info.description,
-        "file_type": info.file_type,
-        "bits": info.bits,
-        "endian": info.endian,
-        "machine": info.machine,
-        "goos": info.goos,
-        "goarch": info.goarch,
-        "variant_var": info.variant_var,
-        "variant": info.variant,
-        "header_goos": info.header_goos,
-        "header_goarch": info.header_goarch,
-        "disagreement": info.disagreement,
-        "is_go": info.is_go,
-        "go_version": info.go_version,
-        "go_version_range": info.go_version_range,
-        "main_path": info.main_path,
-        "main_module": _module(info.main_module),
-        "deps": [_module(m) for m in info.deps],
-        "build_settings": dict(info.build_settings),
-        "go_build_id": info.go_build_id,
-        "gnu_build_id": info.gnu_build_id,
-        "macho_uuid": info.macho_uuid,
-        "linkage": info.linkage,
-        "interpreter": info.interpreter,
-        "needed_libs": list(info.needed_libs),
-        "pie": info.pie,
-        "cgo": info.cgo,
-        "min_glibc": info.min_glibc,
-        "min_os": info.min_os,
-        "stripped": info.stripped,
-        "debug_info": info.debug_info,
-        "wasm_imports": list(info.wasm_imports),
-        "slices": [to_json(s) for s in info.slices],
-        "notes": list(info.notes),
-        "evidence": [{"fact": e.fact, "source": e.source} for e in info.evidence],
-        "runs_here": _runs_here(info.runs_here),
-    }
+    plain = _plain(info)
+    assert isinstance(plain, dict)
+    return plain
 
 
-def _module(m: Module | None) -> dict[str, Any] | None:
-    if m is None:
-        return None
-    return {"path": m.path, "version": m.version, "sum": m.sum, "replace": _module(m.replace)}
-
-
-def _runs_here(v: RunsHere | None) -> dict[str, Any] | None:
-    if v is None:
-        return None
-    return {
-        "verdict": v.verdict,
-        "reason": v.reason,
-        "runner": v.runner,
-        "program": v.program,
-        "installed": v.installed,
-        "install_hint": v.install_hint,
-        "env": dict(v.env),
-        "command": list(v.command) if v.command is not None else None,
-        "gocross_command": list(v.gocross_command) if v.gocross_command is not None else None,
-        "exec_format_error": v.exec_format_error,
-        "suggestion": v.suggestion,
-    }
+def _plain(value: object) -> object:
+    """A model dataclass as JSON values: fields in declaration order, tuples as lists, mappings as dicts."""
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields is not None:
+        return {name: _plain(getattr(value, name)) for name in fields}
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return value

@@ -7,7 +7,7 @@ and macOS vs iOS), LC_SYMTAB (stripped or not). A universal file is a table of s
 
 from __future__ import annotations
 
-from gocross.binary.model import Facts
+from gocross.binary.facts import Facts
 from gocross.binary.reader import AddressMap, Corrupt, Reader, count
 
 MAGIC_32, MAGIC_64 = 0xFEEDFACE, 0xFEEDFACF

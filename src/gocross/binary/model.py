@@ -1,8 +1,8 @@
-"""What `gocross inspect` knows about one file: immutable records, built once per file.
+"""What `gocross inspect` knows about one file, as frozen dataclasses: the library's typed view.
 
-The fields map one to one onto the JSON schema in docs/inspect.md; ``None`` always means "the file does not
-say" (as opposed to ``False``/empty, which are facts). Format modules fill a ``Facts`` scratch record, and
-``gocross.binary`` freezes it into a ``BinaryInfo`` once every source of evidence has been consulted.
+The fields map one to one onto the JSON schema (``gocross.binary.jsonout``, docs/inspect.md); ``None`` always
+means "the file does not say" (as opposed to ``False``/empty, which are facts). The readers produce the JSON
+record; ``from_json`` builds these from it, and ``jsonout.to_json`` goes back.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from gocross.binary.jsonout import EvidenceRecord, InfoRecord, ModuleRecord, RunsHereRecord
+
 
 @dataclass(frozen=True)
 class Module:
@@ -27,6 +29,11 @@ class Module:
     sum: str | None = None
     replace: Module | None = None
 
+    @classmethod
+    def from_json(cls, d: ModuleRecord) -> Module:
+        replacement = d["replace"]
+        return cls(d["path"], d["version"], d["sum"], cls.from_json(replacement) if replacement else None)
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -34,6 +41,10 @@ class Evidence:
 
     fact: str
     source: str
+
+    @classmethod
+    def from_json(cls, d: EvidenceRecord) -> Evidence:
+        return cls(d["fact"], d["source"])
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,14 @@ class RunsHere:
     gocross_command: tuple[str, ...] | None = None  # the same through gocross: ("gocross", "run", FILE)
     exec_format_error: str | None = None  # what "exec format error" means for this file, if it applies
     suggestion: str | None = None  # what to do instead when it cannot run here
+
+    @classmethod
+    def from_json(cls, d: RunsHereRecord) -> RunsHere:
+        kw: dict[str, Any] = dict(d)
+        command, via_gocross = d["command"], d["gocross_command"]
+        kw.update(command=tuple(command) if command is not None else None,
+                  gocross_command=tuple(via_gocross) if via_gocross is not None else None)
+        return cls(**kw)
 
 
 @dataclass(frozen=True)
@@ -100,6 +119,21 @@ class BinaryInfo:
     evidence: tuple[Evidence, ...] = ()
     runs_here: RunsHere | None = None
 
+    @classmethod
+    def from_json(cls, d: InfoRecord) -> BinaryInfo:
+        """The typed view of a JSON record (``jsonout.to_json`` is the way back)."""
+        kw: dict[str, Any] = dict(d)
+        main, verdict = d["main_module"], d["runs_here"]
+        kw.update(
+            main_module=Module.from_json(main) if main else None,
+            deps=tuple(Module.from_json(m) for m in d["deps"]),
+            needed_libs=tuple(d["needed_libs"]), wasm_imports=tuple(d["wasm_imports"]), notes=tuple(d["notes"]),
+            slices=tuple(cls.from_json(s) for s in d["slices"]),
+            evidence=tuple(Evidence.from_json(e) for e in d["evidence"]),
+            runs_here=RunsHere.from_json(verdict) if verdict else None,
+        )
+        return cls(**kw)
+
     @property
     def target(self) -> str | None:
         """"goos/goarch", or None when either is unknown."""
@@ -114,54 +148,3 @@ class InspectFailure:
 
     path: str
     message: str
-
-
-class Facts:
-    """Mutable scratch record the format readers fill in; frozen into BinaryInfo at the end.
-
-    A plain class rather than a dataclass: ``gocross inspect FILE`` is a short-lived process, and
-    generating a dataclass's methods at import time is a measurable part of its start-up.
-    """
-
-    file_type: str | None = None
-    bits: int | None = None
-    endian: str | None = None
-    machine: str | None = None
-    header_goos: str | None = None
-    header_goos_options: tuple[str, ...] = ()  # other GOOS values the headers cannot rule out
-    header_goarch: str | None = None
-    go_build_id: str | None = None
-    gnu_build_id: str | None = None
-    macho_uuid: str | None = None
-    linkage: str | None = None
-    interpreter: str | None = None
-    needed_libs: tuple[str, ...] = ()
-    pie: bool | None = None
-    cgo: bool | None = None
-    min_glibc: str | None = None
-    min_os: str | None = None
-    stripped: bool | None = None
-    debug_info: bool | None = None
-    go_version: str | None = None  # from a non-buildinfo source (wasm producers)
-    wasm_imports: tuple[str, ...] = ()
-    description: str | None = None
-    pclntab_range: tuple[int, int] | None = None
-    scan_range: tuple[int, int] | None = None  # where to look for pclntab without a section (default: all)
-    text_range: tuple[int, int] | None = None  # where a Go build ID string sits at the start (non-ELF)
-    symbol_strings: tuple[int, int] | None = None  # a string table to search for cgo symbols
-    addr_map: object | None = None  # reader.AddressMap for pointer-form build info
-
-    def __init__(self, format: str, **fields: Any) -> None:
-        self.format = format
-        # Where Go build info may live: (file offset, size) ranges to search, best first.
-        self.buildinfo_ranges: list[tuple[int, int]] = []
-        self.slices: list[BinaryInfo] = []
-        self.notes: list[str] = []
-        self.evidence: list[Evidence] = []
-        for name, value in fields.items():
-            if not hasattr(Facts, name):
-                raise TypeError(f"Facts has no field {name!r}")
-            setattr(self, name, value)
-
-    def cite(self, fact: str, source: str) -> None:
-        self.evidence.append(Evidence(fact, source))

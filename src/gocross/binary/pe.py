@@ -7,7 +7,7 @@ string table that follows the symbol table.
 
 from __future__ import annotations
 
-from gocross.binary.model import Facts
+from gocross.binary.facts import Facts
 from gocross.binary.reader import AddressMap, Corrupt, Reader, count
 
 _MACHINES: dict[int, tuple[str | None, str]] = {

@@ -7,7 +7,7 @@ segment as usual.
 
 from __future__ import annotations
 
-from gocross.binary.model import Facts
+from gocross.binary.facts import Facts
 from gocross.binary.reader import Corrupt, Reader
 
 HDR_MAGIC = 0x8000

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from gocross.binary.model import Facts
+from gocross.binary.facts import Facts
 from gocross.binary.reader import MAX_STRING, Corrupt, Reader, capped, count
 
 SEC_CUSTOM, SEC_IMPORT, SEC_EXPORT, SEC_DATA = 0, 2, 7, 11

@@ -7,7 +7,7 @@ text; everything is big-endian.
 
 from __future__ import annotations
 
-from gocross.binary.model import Facts
+from gocross.binary.facts import Facts
 from gocross.binary.reader import AddressMap, Reader, count
 
 MAGIC_32, MAGIC_64 = 0x01DF, 0x01F7

@@ -10,7 +10,7 @@ that both paths print the same bytes and exit the same way.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from pathlib import Path
 
 from gocross.errors import InspectError
@@ -33,23 +33,30 @@ def plain_inspect_json(args: Sequence[str]) -> list[Path] | None:
 
 
 def inspect_json(paths: Sequence[Path]) -> None:
-    """Print the JSON list for ``paths``; InspectError (exit 6) when a file could not be read."""
-    from gocross.binary import to_json
-    from gocross.binary.model import InspectFailure
+    """Print the JSON list for ``paths``; InspectError (exit 6) when a file could not be read.
 
-    results = inspect_paths(paths)
-    write_json([to_json(r) for r in results])
-    raise_for_failures(sum(isinstance(r, InspectFailure) for r in results), len(results))
+    Prints the readers' records as they are (``inspect_many_records``): no dataclass is built on this path.
+    """
+    from gocross.binary import inspect_many_records
+
+    records = inspect_many_records(paths)
+    _require_files(records, paths)
+    write_json(records)
+    raise_for_failures(sum("error" in r for r in records), len(records))
 
 
 def inspect_paths(paths: Sequence[Path]) -> list[BinaryInfo | InspectFailure]:
-    """inspect_many over the paths, for both output forms; InspectError when they hold no file at all."""
+    """inspect_many over the paths, for the text form; InspectError when they hold no file at all."""
     from gocross.binary import inspect_many
 
     results = inspect_many(paths)
-    if not results:
-        raise InspectError(f"No files found in {', '.join(map(str, paths))}; pass binaries or folders of them.")
+    _require_files(results, paths)
     return results
+
+
+def _require_files(results: Sized, paths: Sequence[Path]) -> None:
+    if not len(results):
+        raise InspectError(f"No files found in {', '.join(map(str, paths))}; pass binaries or folders of them.")
 
 
 def raise_for_failures(failures: int, total: int) -> None:

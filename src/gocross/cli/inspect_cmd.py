@@ -17,7 +17,7 @@ from gocross.cli.app import App, pass_app
 from gocross.errors import InspectError
 
 if TYPE_CHECKING:
-    from gocross.binary.model import BinaryInfo, InspectFailure, RunsHere
+    from gocross.binary.model import BinaryInfo, InspectFailure, Module, RunsHere
 
 _QUIET_SETTINGS = ("DefaultGODEBUG",)  # long and rarely useful: shown with -v only
 
@@ -90,20 +90,24 @@ def _rows(info: BinaryInfo, verbose: int) -> list[tuple[str, str, str]]:
 def _go_rows(info: BinaryInfo, verbose: int) -> list[tuple[str, str]]:
     if not info.is_go:
         return []
-    from gocross.binary.assemble import module_text
-
     version = info.go_version or f"{info.go_version_range} (from the pclntab; no build info)"
     rows = [("Go", version)]
     if info.main_path:
-        main = f"  module {module_text(info.main_module)}" if info.main_module else ""
+        main = f"  module {_module_text(info.main_module)}" if info.main_module else ""
         rows.append(("main", f"{info.main_path}{main}"))
-    rows += [("dep", module_text(m)) for m in info.deps]
+    rows += [("dep", _module_text(m)) for m in info.deps]
     settings = [f"{k}={v}" for k, v in info.build_settings.items() if verbose or k not in _QUIET_SETTINGS]
     if settings:
         rows.append(("build", "  ".join(settings)))
     if info.go_build_id:
         rows.append(("Go build ID", info.go_build_id))
     return rows
+
+
+def _module_text(m: Module) -> str:
+    """``path version`` and its ``=> replacement``, as `go version -m` shows a module."""
+    text = f"{m.path} {m.version}".strip()
+    return text + (f" => {_module_text(m.replace)}" if m.replace else "")
 
 
 def _link_rows(info: BinaryInfo) -> list[tuple[str, str]]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import functools
 import importlib
 
-from gocross.runners.base import FOREIGN_OS_REASON, RunnerChoice, RunnerStatus
+from gocross.runners.base import FOREIGN_OS_REASON, RunnerChoice
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
 
 if TYPE_CHECKING:
     from gocross.runners.protocol import Runner
+    from gocross.runners.status import RunnerStatus
 
 # Runner modules under gocross.runners, in order of preference when two cover the same target.
 _RUNNER_MODULES: tuple[str, ...] = ("native", "qemu", "node", "wasmtime")
@@ -66,11 +67,16 @@ def why_no_runner(goos: str, goarch: str, variant: str | None = None) -> str:
 
 
 def __getattr__(name: str) -> object:
-    """``Runner`` (the Protocol) on first use: defining it imports typing, which a verdict does not need."""
+    """``Runner`` (the Protocol) and ``RunnerStatus`` (doctor's dataclass) on first use: a verdict needs
+    neither, and defining them would import ``dataclasses`` into every ``gocross inspect``."""
     if name == "Runner":
         from gocross.runners.protocol import Runner
 
         return Runner
+    if name == "RunnerStatus":
+        from gocross.runners.status import RunnerStatus
+
+        return RunnerStatus
     raise AttributeError(f"module 'gocross.runners' has no attribute {name!r}")
 
 

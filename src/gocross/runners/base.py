@@ -1,7 +1,9 @@
-"""The runner contract: what every runner module provides and what choosing one returns.
+"""What choosing a runner returns, and the helpers every runner module uses.
 
 Kept apart from the registry in ``gocross.runners`` so that runner modules can import these types without
-importing the registry that imports them.
+importing the registry that imports them. ``gocross inspect`` loads this module for its runs-here verdict,
+so it imports neither ``dataclasses`` nor ``pathlib`` (RunnerChoice is a NamedTuple: immutable and typed,
+and ``dataclasses`` with the ``inspect`` module it imports costs more start-up than the whole verdict).
 """
 
 from __future__ import annotations
@@ -9,8 +11,12 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING (typing is imported here anyway): see gocross.binary.model
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Go ports whose kernel interface nothing on a Linux host provides (qemu-user translates Linux syscalls only).
 FOREIGN_OS_REASON = {
@@ -29,8 +35,10 @@ FOREIGN_OS_REASON = {
 }
 
 
-@dataclass(frozen=True)
-class RunnerChoice:
+_NO_ENV: Mapping[str, str] = MappingProxyType({})
+
+
+class RunnerChoice(NamedTuple):
     """How to run one target here: the runner, its program, whether it is installed, and the exact argv.
 
     ``prefix`` is everything that goes before the binary (the emulator and its options); ``env`` is added
@@ -42,7 +50,7 @@ class RunnerChoice:
     program: str | None
     installed: bool
     install_hint: str | None
-    env: Mapping[str, str] = field(default_factory=dict, hash=False)
+    env: Mapping[str, str] = _NO_ENV
     prefix: tuple[str, ...] = ()
     timeout_factor: float = 1.0
     note: str | None = None  # e.g. "QEMU_CPU=arm1176 emulates an ARMv6 CPU (GOARM=6)"
@@ -65,20 +73,7 @@ class RunnerChoice:
 
     def with_cpu(self, cpu: str) -> RunnerChoice:
         """The same choice with the emulated CPU model forced (qemu only): ``QEMU_CPU=cpu``."""
-        return replace(self, env={**self.env, "QEMU_CPU": cpu}, note=f"QEMU_CPU={cpu} (forced)")
-
-
-@dataclass(frozen=True)
-class RunnerStatus:
-    """What ``gocross doctor`` says about one runner: what it covers and whether it is ready."""
-
-    name: str
-    covers: tuple[str, ...]  # "linux/arm64", ...
-    installed: bool
-    programs: Mapping[str, str | None] = field(default_factory=dict, hash=False)  # program -> path or None
-    version: str | None = None
-    install_hint: str | None = None
-    detail: str | None = None
+        return self._replace(env={**self.env, "QEMU_CPU": cpu}, note=f"QEMU_CPU={cpu} (forced)")
 
 
 def which(program: str) -> str | None:

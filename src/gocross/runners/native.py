@@ -13,7 +13,11 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from gocross.runners.base import RunnerChoice, RunnerStatus
+from gocross.runners.base import RunnerChoice
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
+if TYPE_CHECKING:
+    from gocross.runners.status import RunnerStatus
 
 # uname's machine -> GOARCH of this host.
 _HOST_GOARCH = {
@@ -101,6 +105,8 @@ class NativeRunner:
         return f"{goos}/{goarch} is not this machine's architecture"
 
     def status(self) -> RunnerStatus:
+        from gocross.runners.status import RunnerStatus
+
         arches = native_goarches()
         detail = f"CPU supports GOAMD64 up to {amd64_level()}" if host_goarch() == "amd64" else None
         return RunnerStatus(name="native", covers=tuple(f"linux/{a}" for a in arches),

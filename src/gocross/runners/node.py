@@ -11,7 +11,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from gocross.errors import GocrossError
-from gocross.runners.base import RunnerChoice, RunnerStatus, version_output, which
+from gocross.runners.base import RunnerChoice, version_output, which
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
+if TYPE_CHECKING:
+    from gocross.runners.status import RunnerStatus
 
 INSTALL_HINT = "apt-get install nodejs"
 NODE_TIMEOUT_FACTOR = 3.0
@@ -29,10 +33,12 @@ def wasm_exec_script(goroot: Path) -> Path | None:
 
 
 def _default_goroot() -> Path | None:
-    from gocross.toolchain import find_toolchain, guess_goroot
+    from gocross.golocate import guess_goroot
 
     if (goroot := guess_goroot()) is not None:  # no `go env` process just to find a .js file
         return goroot
+    from gocross.toolchain import find_toolchain
+
     try:
         return find_toolchain().goroot
     except GocrossError:
@@ -85,6 +91,8 @@ class NodeRunner:
         return f"node runs js/wasm only, not {goos}/{goarch}"
 
     def status(self) -> RunnerStatus:
+        from gocross.runners.status import RunnerStatus
+
         node = find_node()
         goroot = _default_goroot()
         script = wasm_exec_script(goroot) if goroot else None

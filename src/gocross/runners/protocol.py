@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from gocross.runners.base import RunnerChoice, RunnerStatus
+from gocross.runners.base import RunnerChoice
+from gocross.runners.status import RunnerStatus
 
 
 class Runner(Protocol):

@@ -11,8 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from gocross.runners.base import RunnerChoice, RunnerStatus, version_output, which
+from gocross.runners.base import RunnerChoice, version_output, which
 from gocross.runners.native import native_goarches
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
+if TYPE_CHECKING:
+    from gocross.runners.status import RunnerStatus
 
 INSTALL_HINT = "apt-get install qemu-user-static"
 
@@ -134,6 +138,8 @@ class QemuRunner:
         return f"qemu-user has no emulator for {goos}/{goarch}"
 
     def status(self) -> RunnerStatus:
+        from gocross.runners.status import RunnerStatus
+
         programs = {f"qemu-{QEMU_ARCH[a]}-static": find_program(a)[1] for a in _emulated_goarches()}
         found = [path for path in programs.values() if path]
         missing = [name for name, path in programs.items() if not path]
