@@ -92,3 +92,25 @@ def clean_venv_python(folder: Path) -> Path:
     paths = [str(Path(gocross.__file__).resolve().parent.parent), *site.getsitepackages()]
     (Path(purelib) / "gocross-paths.pth").write_text("\n".join(paths) + "\n")
     return python
+
+
+def console_script(python: Path, folder: Path) -> Path:
+    """The ``gocross`` command as pip and pipx install it for ``python``: the same template, its own shebang.
+
+    The benchmarks time this, not ``python -m gocross``: it is what users run, and ``-m`` adds runpy.
+    """
+    script = folder / "gocross"
+    script.write_text(f"#!{python}\n" + _PIP_TEMPLATE)
+    script.chmod(0o755)
+    return script
+
+
+# What pip writes for a ``console_scripts`` entry point (pip/_vendor/distlib/scripts.py), for gocross.cli:main.
+_PIP_TEMPLATE = """# -*- coding: utf-8 -*-
+import re
+import sys
+from gocross.cli import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""

@@ -1,12 +1,13 @@
 """gocross inspect vs `file` + `go version -m`, whole processes, in one run, alternating; plus in-process speed.
 
 The corpus is one hello world per target `go tool dist list` builds without cgo (built, or reused from the
-tests' cache). Each round runs (a) ``gocross inspect DIR --json`` and (b) ``file FILES`` then
+tests' cache). Each round runs (a) ``gocross inspect --json DIR`` and (b) ``file FILES`` then
 ``go version -m FILES`` — the two tools a person combines today, each over all files in one process — and
-the single-file case (one binary: ``gocross inspect F`` vs ``file F`` + ``go version -m F``). gocross runs
-under two interpreters: this one, and a clean venv (as pipx installs it) that skips the start-up hooks
-this machine's base interpreter runs (see _common.clean_venv_python). Prints medians, the ratios and
-binaries/s; then ``gocross.binary.inspect`` in-process, with and without the runs-here verdict.
+the single-file case (one binary: ``gocross inspect --json F`` vs ``file F`` + ``go version -m F``). gocross
+is the ``gocross`` command as pip writes it (_common.console_script), under two interpreters: this one, and
+a clean venv (as pipx installs it) that skips the start-up hooks this machine's base interpreter runs (see
+_common.clean_venv_python). Prints medians, the ratios and binaries/s; then ``gocross.binary.inspect``
+in-process, with and without the runs-here verdict.
 
     python benchmarks/bench_inspect.py [--rounds 7] [--dir DIR]
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import clean_venv_python, machine, precompile_gocross  # noqa: E402
+from _common import clean_venv_python, console_script, machine, precompile_gocross  # noqa: E402
 
 
 def run(argv: Sequence[str | Path], ok: Sequence[int] = (0,)) -> tuple[float, float]:
@@ -53,8 +54,11 @@ def corpus(folder: Path | None) -> list[Path]:
     return sorted(built.values())
 
 
-def whole_process(files: list[Path], go: str, rounds: int, pythons: dict[str, Path]) -> None:
-    """Alternate, per round: gocross under each interpreter, then `file` + `go version -m`; all files, one file."""
+def whole_process(files: list[Path], go: str, rounds: int, pythons: dict[str, tuple[Path, Path]]) -> None:
+    """Alternate, per round: gocross under each interpreter, then `file` + `go version -m`; all files, one file.
+
+    ``pythons`` maps a label to (interpreter, its gocross console script).
+    """
     folder = files[0].parent
     one = next(f for f in files if f.name == "hello-linux-amd64")
     ours: dict[str, list[float]] = {k: [] for k in pythons}
@@ -62,9 +66,9 @@ def whole_process(files: list[Path], go: str, rounds: int, pythons: dict[str, Pa
     bare: dict[str, list[float]] = {k: [] for k in pythons}
     theirs, single_theirs = [], []
     for _ in range(rounds):
-        for label, python in pythons.items():
-            ours[label].append(run([python, "-m", "gocross", "inspect", "--json", folder])[0])
-            single_ours[label].append(run([python, "-m", "gocross", "inspect", "--json", one])[0])
+        for label, (python, script) in pythons.items():
+            ours[label].append(run([script, "inspect", "--json", folder])[0])
+            single_ours[label].append(run([script, "inspect", "--json", one])[0])
             bare[label].append(run([python, "-c", "pass"])[0])
         theirs.append(run(["file", *files])[0] + run([go, "version", "-m", *files], ok=(0, 1))[0])
         single_theirs.append(run(["file", one])[0] + run([go, "version", "-m", one])[0])
@@ -106,7 +110,12 @@ def main() -> None:
     files = corpus(args.dir)
     precompile_gocross()
     with tempfile.TemporaryDirectory() as tmp:
-        pythons = {"this interpreter": Path(sys.executable), "clean venv": clean_venv_python(Path(tmp) / "venv")}
+        pythons = {}
+        for label, python in (("this interpreter", Path(sys.executable)),
+                              ("clean venv", clean_venv_python(Path(tmp) / "venv"))):
+            folder = Path(tmp) / label.replace(" ", "-")
+            folder.mkdir()
+            pythons[label] = (python, console_script(python, folder))
         whole_process(files, str(find_toolchain().go), args.rounds, pythons)
     in_process(files)
 
