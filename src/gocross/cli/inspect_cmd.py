@@ -51,18 +51,21 @@ def inspect(app: App, paths: tuple[Path, ...], as_json: bool) -> None:
 
 
 def _render(app: App, results: list[BinaryInfo | InspectFailure]) -> None:
+    """One block per file, printed with a single console.print: rich's per-call overhead (~0.1 ms) made
+    a print per line the biggest cost of inspecting a folder."""
     from rich.markup import escape
 
     from gocross.binary.model import InspectFailure
 
-    for i, item in enumerate(results):
+    blocks = []
+    for item in results:
         if isinstance(item, InspectFailure):
             continue
-        if i:
-            app.console.print()
-        app.console.print(f"[bold]{escape(item.path)}[/bold]")
-        for label, style, value in _rows(item, app.verbose):
-            app.console.print(f"  [{style}]{label:<12}[/{style}] {value}", soft_wrap=True)
+        lines = [f"[bold]{escape(item.path)}[/bold]"]
+        lines += [f"  [{style}]{label:<12}[/{style}] {value}" for label, style, value in _rows(item, app.verbose)]
+        blocks.append("\n".join(lines))
+    if blocks:
+        app.console.print("\n\n".join(blocks), soft_wrap=True)
 
 
 def _rows(info: BinaryInfo, verbose: int) -> list[tuple[str, str, str]]:
