@@ -3,7 +3,8 @@
 The corpus is one hello world per target `go tool dist list` builds without cgo (built, or reused from the
 tests' cache). Each round runs (a) ``gocross inspect --json DIR`` and (b) ``file FILES`` then
 ``go version -m FILES`` — the two tools a person combines today, each over all files in one process — and
-the single-file case (one binary: ``gocross inspect --json F`` vs ``file F`` + ``go version -m F``). gocross
+the single-file case (one binary: ``gocross inspect --json F`` vs ``file F`` + ``go version -m F``), and the
+text form for people (``gocross inspect DIR``, which loads click and rich). gocross
 is the ``gocross`` command as pip writes it (_common.console_script), under two interpreters: this one, and
 a clean venv (as pipx installs it) that skips the start-up hooks this machine's base interpreter runs (see
 _common.clean_venv_python). Prints medians, the ratios and binaries/s; then ``gocross.binary.inspect``
@@ -62,12 +63,14 @@ def whole_process(files: list[Path], go: str, rounds: int, pythons: dict[str, tu
     folder = files[0].parent
     one = next(f for f in files if f.name == "hello-linux-amd64")
     ours: dict[str, list[float]] = {k: [] for k in pythons}
+    text: dict[str, list[float]] = {k: [] for k in pythons}
     single_ours: dict[str, list[float]] = {k: [] for k in pythons}
     bare: dict[str, list[float]] = {k: [] for k in pythons}
     theirs, single_theirs = [], []
     for _ in range(rounds):
         for label, (python, script) in pythons.items():
             ours[label].append(run([script, "inspect", "--json", folder])[0])
+            text[label].append(run([script, "inspect", folder])[0])
             single_ours[label].append(run([script, "inspect", "--json", one])[0])
             bare[label].append(run([python, "-c", "pass"])[0])
         theirs.append(run(["file", *files])[0] + run([go, "version", "-m", *files], ok=(0, 1))[0])
@@ -77,10 +80,11 @@ def whole_process(files: list[Path], go: str, rounds: int, pythons: dict[str, tu
     print(f"corpus: {n} binaries in {folder}")
     print(f"file + go version -m: {n} files {t * 1000:6.1f} ms ({n / t:5.0f} binaries/s) | 1 file {st * 1000:5.1f} ms")
     for label in pythons:
-        o, so, b = (statistics.median(x[label]) for x in (ours, single_ours, bare))
+        o, tx, so, b = (statistics.median(x[label]) for x in (ours, text, single_ours, bare))
         print(f"gocross inspect --json, {label}: {n} files {o * 1000:6.1f} ms ({n / o:5.0f} binaries/s, "
               f"ratio (file+go)/gocross {t / o:4.2f}x) | 1 file {so * 1000:5.1f} ms (ratio {st / so:4.2f}x) | "
               f"`python -c pass` alone {b * 1000:4.1f} ms")
+        print(f"  text output (no --json; click and rich): {n} files {tx * 1000:6.1f} ms (ratio {t / tx:4.2f}x)")
 
 
 def in_process(files: list[Path], seconds: float = 3.0) -> None:
