@@ -72,7 +72,7 @@ def verdict_record(info: InfoRecord, cache: RunnerCache | None = None) -> RunsHe
     if not info["goos"] or not info["goarch"]:
         what = info["machine"] or "unknown"
         return _runs_here("no", f"a {info['format']} program for {what}, a CPU no Go port or runner here covers",
-                        exec_format_error=_exec_format_error(info, None))
+                          exec_format_error=_exec_format_error(info, None))
     choice = _choose(info["goos"], info["goarch"], info["variant"], cache)
     if choice is None:
         return _cannot(info)
@@ -103,7 +103,7 @@ def _script(info: InfoRecord) -> RunsHereRecord:
     interp = info["interpreter"]
     if interp and os.access(interp, os.X_OK):
         return _runs_here("native", f"a script; its interpreter {interp} is installed", runner="native",
-                        installed=True, command=[_abs(info)])
+                          installed=True, command=[_abs(info)])
     return _runs_here("no", f"a script whose interpreter {interp or '(none named)'} is not installed here")
 
 
@@ -114,13 +114,13 @@ def _native(info: InfoRecord) -> RunsHereRecord:
     need, have = info["min_glibc"], host_glibc()
     if need and have and _vtuple(need) > _vtuple(have):
         return _runs_here("no", f"needs glibc {need} or newer, and this host has glibc {have}; the loader would "
-                        f"stop it with “version `GLIBC_{need}' not found”",
-                        suggestion="rebuild on an older system or with CGO_ENABLED=0 (a static binary)")
+                          f"stop it with “version `GLIBC_{need}' not found”",
+                          suggestion="rebuild on an older system or with CGO_ENABLED=0 (a static binary)")
     reason = f"a {info['goos']}/{info['goarch']} program for this machine's CPU: the kernel runs it directly"
     if not os.access(info["path"], os.X_OK):
         reason += f"; it is not marked executable yet (chmod +x {info['path']})"
     return _runs_here("native", reason, runner="native", installed=True, command=[_abs(info)],
-                    gocross_command=["gocross", "run", info["path"]] if info["is_go"] else None)
+                      gocross_command=["gocross", "run", info["path"]] if info["is_go"] else None)
 
 
 def _missing_loader(info: InfoRecord) -> RunsHereRecord | None:
@@ -128,9 +128,9 @@ def _missing_loader(info: InfoRecord) -> RunsHereRecord | None:
     if not interp or info["format"] != "ELF" or Path(interp).exists():
         return None
     return _runs_here("no", f"dynamically linked against the loader {interp}, which is not installed here; "
-                    f"running it fails with “No such file or directory” — the missing file is the loader, "
-                    f"not the program",
-                    suggestion="install the C library it was built for, or rebuild with CGO_ENABLED=0")
+                      f"running it fails with “No such file or directory” — the missing file is the loader, "
+                      f"not the program",
+                      suggestion="install the C library it was built for, or rebuild with CGO_ENABLED=0")
 
 
 def _cannot(info: InfoRecord) -> RunsHereRecord:
@@ -185,10 +185,10 @@ def _emulated(info: InfoRecord, choice: RunnerChoice) -> RunsHereRecord:
         reason += (f"; it is dynamically linked, so qemu also needs the target's loader {info['interpreter']} "
                    f"and libraries (QEMU_LD_PREFIX)")
     return _runs_here("emulated", reason, runner=choice.name, program=choice.program,
-                    installed=choice.installed, install_hint=choice.install_hint,
-                    command=choice.command(Path(_abs(info)), []), env=dict(choice.env),
-                    gocross_command=["gocross", "run", info["path"]],
-                    exec_format_error=_exec_format_error(info, runner))
+                      installed=choice.installed, install_hint=choice.install_hint,
+                      command=choice.command(Path(_abs(info)), []), env=dict(choice.env),
+                      gocross_command=["gocross", "run", info["path"]],
+                      exec_format_error=_exec_format_error(info, runner))
 
 
 def _exec_format_error(info: InfoRecord, runner: str | None) -> str:
