@@ -4,7 +4,7 @@ The corpus is one hello world per target `go tool dist list` builds without cgo 
 tests' cache). Each round runs (a) ``gocross inspect --json DIR`` and (b) ``file FILES`` then
 ``go version -m FILES`` — the two tools a person combines today, each over all files in one process — and
 the single-file case (one binary: ``gocross inspect --json F`` vs ``file F`` + ``go version -m F``), and the
-text form for people (``gocross inspect DIR``, which loads click and rich). gocross
+text form for people (``gocross inspect DIR``, piped: a terminal adds rich's colouring). gocross
 is the ``gocross`` command as pip writes it (_common.console_script), under two interpreters: this one, and
 a clean venv (as pipx installs it) that skips the start-up hooks this machine's base interpreter runs (see
 _common.clean_venv_python). Prints medians, the ratios and binaries/s; then ``gocross.binary.inspect``
@@ -84,7 +84,7 @@ def whole_process(files: list[Path], go: str, rounds: int, pythons: dict[str, tu
         print(f"gocross inspect --json, {label}: {n} files {o * 1000:6.1f} ms ({n / o:5.0f} binaries/s, "
               f"ratio (file+go)/gocross {t / o:4.2f}x) | 1 file {so * 1000:5.1f} ms (ratio {st / so:4.2f}x) | "
               f"`python -c pass` alone {b * 1000:4.1f} ms")
-        print(f"  text output (no --json; click and rich): {n} files {tx * 1000:6.1f} ms (ratio {t / tx:4.2f}x)")
+        print(f"  text output (no --json; piped, so uncoloured): {n} files {tx * 1000:6.1f} ms (ratio {t / tx:4.2f}x)")
 
 
 def in_process(files: list[Path], seconds: float = 3.0) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from tests.conftest import BuildGo
@@ -66,39 +67,76 @@ def test_verbose_shows_evidence(build_go: BuildGo) -> None:
 
 
 def test_direct_path_matches_click(build_go: BuildGo, tmp_path: Path) -> None:
-    """`inspect --json PATH` skips click (gocross.cli.direct); `inspect --json -- PATH` goes through it.
+    """`inspect [--json] PATH` skips click (gocross.cli.direct); `inspect [--json] -- PATH` goes through it.
 
-    Both must print the same bytes and exit the same way, for good files, bad ones and missing ones.
+    Both must print the same bytes and exit the same way, for good files, bad ones and missing ones, in
+    both output forms.
     """
     folder = tmp_path / "dist"
     folder.mkdir()
     (folder / "app").write_bytes(build_go(HELLO_SOURCE, "linux", "arm64").read_bytes())
     (folder / "broken").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(40))
-    for args in ([folder / "app"], [folder], [tmp_path / "missing"], [tmp_path / "empty-dir"]):
-        (tmp_path / "empty-dir").mkdir(exist_ok=True)
-        direct = gocross("inspect", "--json", *args)
-        via_click = gocross("inspect", "--json", "--", *args)
-        assert (direct.returncode, direct.stdout, direct.stderr) == (
-            via_click.returncode, via_click.stdout, via_click.stderr), args
-    assert direct.returncode == 6 and "No files found" in direct.stderr
+    (tmp_path / "empty-dir").mkdir()
+    for form in ([], ["--json"]):
+        for args in ([folder / "app"], [folder], [tmp_path / "missing"], [tmp_path / "empty-dir"]):
+            direct = gocross("inspect", *form, *args)
+            via_click = gocross("inspect", *form, "--", *args)
+            assert (direct.returncode, direct.stdout, direct.stderr) == (
+                via_click.returncode, via_click.stdout, via_click.stderr), (form, args)
+        assert direct.returncode == 6 and "No files found" in direct.stderr
     assert json.loads(gocross("inspect", "--json", folder / "app").stdout)[0]["goarch"] == "arm64"
+    text = gocross("inspect", folder)
+    assert text.returncode == 6 and "linux/arm64" in text.stdout
+    errors = text.stderr.splitlines()
+    assert len(errors) == 2 and errors[0].startswith(f"gocross: error: {folder / 'broken'} is truncated")
+    assert errors[1] == "gocross: error: 1 of 2 files could not be inspected (see above)."
 
 
-def test_plain_inspect_json_recognises_only_the_plain_form() -> None:
-    from gocross.cli.direct import plain_inspect_json
+def test_plain_text_is_what_rich_prints_without_colour(build_go: BuildGo, tmp_path: Path) -> None:
+    """Piped, the text form skips rich; on a terminal rich colours the same characters."""
+    import io
+    import re
 
-    assert plain_inspect_json(["inspect", "--json", "a", "b"]) == [Path("a"), Path("b")]
-    assert plain_inspect_json(["inspect", "a", "--json"]) == [Path("a")]
-    for args in (["inspect", "a"], ["inspect", "--json"], ["inspect", "--json", "-v", "a"],
-                 ["inspect", "--json", "--", "a"], ["build", "--json", "a"], ["inspect", "--json", "--json", "a"],
-                 ["inspect", "--json", ""], ["--go", "x", "inspect", "--json", "a"]):
-        assert plain_inspect_json(args) is None, args
+    from rich.console import Console
+    from rich.text import Text
+
+    from gocross.binary import inspect_many_records
+    from gocross.cli.inspect_text import blocks
+
+    (tmp_path / "a").write_bytes(build_go(HELLO_SOURCE, "linux", "arm64").read_bytes())
+    (tmp_path / "b").write_bytes(build_go(HELLO_SOURCE, "darwin", "arm64").read_bytes())
+    plain = gocross("-v", "inspect", tmp_path).stdout
+    out = Text()
+    for i, line in enumerate(blocks(inspect_many_records([tmp_path]), verbose=1)):  # type: ignore[arg-type]
+        out.append("\n" if i else "")
+        for text, style in line:
+            out.append(text, style or None)
+    buffer = io.StringIO()
+    Console(file=buffer, force_terminal=True, color_system="standard", highlight=False).print(out, soft_wrap=True)
+    coloured = buffer.getvalue()
+    assert "\x1b[1;36mEMULATED" in coloured and "\x1b[1;31mNO" in coloured
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+    assert "evidence" in plain and "runs here    EMULATED" in plain
 
 
-def test_json_path_loads_only_what_it_needs(build_go: BuildGo, tmp_path: Path) -> None:
-    """`inspect --json` is run once per artifact by scripts, so its start-up is most of its cost: it must not
-    load click, rich, dataclasses (and the inspect/ast/dis modules behind it), subprocess or the toolchain
-    module, even for binaries whose verdict needs qemu, node (js/wasm) or wasmtime."""
+def test_plain_inspect_recognises_only_the_plain_form() -> None:
+    from gocross.cli.direct import plain_inspect
+
+    assert plain_inspect(["inspect", "--json", "a", "b"]) == ([Path("a"), Path("b")], True)
+    assert plain_inspect(["inspect", "a", "--json"]) == ([Path("a")], True)
+    assert plain_inspect(["inspect", "a", "b"]) == ([Path("a"), Path("b")], False)
+    for args in (["inspect"], ["inspect", "--json"], ["inspect", "--json", "-v", "a"], ["inspect", "-v", "a"],
+                 ["inspect", "--json", "--", "a"], ["inspect", "--", "a"], ["build", "--json", "a"], ["build", "a"],
+                 ["inspect", "--json", "--json", "a"], ["inspect", "--json", ""], ["--go", "x", "inspect", "a"],
+                 ["inspect", "--help"]):
+        assert plain_inspect(args) is None, args
+
+
+def test_plain_forms_load_only_what_they_need(build_go: BuildGo, tmp_path: Path) -> None:
+    """`inspect --json` is run once per artifact by scripts and `inspect` where people ran `file`, so start-up
+    is most of their cost: piped, neither may load click, rich, dataclasses (and the inspect/ast/dis modules
+    behind it), subprocess or the toolchain module, even for binaries whose verdict needs qemu, node
+    (js/wasm) or wasmtime."""
     import subprocess
     import sys
 
@@ -110,9 +148,16 @@ def test_json_path_loads_only_what_it_needs(build_go: BuildGo, tmp_path: Path) -
              "gocross.binary.model")
     # Only what gocross loads counts: some interpreters' site hooks import shutil or typing before any code.
     code = ("import sys\nbefore = set(sys.modules)\nfrom gocross.cli import main\n"
-            "main(['inspect', '--json', sys.argv[1]])\n"
+            "main(['inspect', *sys.argv[1:]])\n"
             f"print('LOADED', [m for m in {heavy!r} if m in set(sys.modules) - before], file=sys.stderr)\n")
-    proc = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert [e["runs_here"]["runner"] for e in json.loads(proc.stdout)] == [None, "node", "qemu-user", "wasmtime"]
-    assert "LOADED []" in proc.stderr
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    for form in (["--json"], []):
+        proc = subprocess.run([sys.executable, "-c", code, *form, str(folder)], capture_output=True, text=True,
+                              check=False, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert "LOADED []" in proc.stderr
+        if form:
+            runners = [e["runs_here"]["runner"] for e in json.loads(proc.stdout)]
+            assert runners == [None, "node", "qemu-user", "wasmtime"]
+        else:
+            assert proc.stdout.count("runs here") == 4 and "EMULATED — runs emulated" in proc.stdout

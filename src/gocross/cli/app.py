@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import functools
-import os
-import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from gocross.cli.terminal import plain_output
+
 if TYPE_CHECKING:
     from rich.console import Console
 
     from gocross.toolchain import Toolchain
-
-
-def plain_output() -> bool:
-    """Non-animated output: not a terminal, or running under CI."""
-    return bool(os.environ.get("CI")) or not sys.stdout.isatty()
 
 
 @dataclass

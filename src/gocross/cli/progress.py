@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gocross.cli.app import App, plain_output
+from gocross.cli.app import App
+from gocross.cli.terminal import plain_output
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
