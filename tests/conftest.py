@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import textwrap
 from collections.abc import Callable, Iterator, Mapping
@@ -32,6 +33,20 @@ os.environ.pop("GOARCH", None)
 os.environ.pop("CGO_ENABLED", None)
 os.environ.pop("GOCROSS_GO", None)
 os.environ["CI"] = "1"  # plain, non-animated output everywhere in tests
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """gocross's own caches (kept test binaries, toolchain facts) live for one session: most tests make
+    modules in temporary folders, and each would otherwise leave a test-binary folder in ~/.cache.
+
+    A fixture, not module code: test modules import this file as ``tests.conftest`` as well, which would
+    run module code twice.
+    """
+    path = tmp_path_factory.mktemp("xdg-cache")
+    os.environ["XDG_CACHE_HOME"] = str(path)
+    yield
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -305,3 +305,33 @@ def test_gc_tuning_reaches_the_compiler_not_the_tests(toolchain: Toolchain, tmp_
     for target in ("linux/amd64", "linux/arm64"):
         result = run.result(target, "example.com/gcenv")
         assert result is not None and result.status == PASSED, (target, result)
+
+
+def test_concurrent_run_builds_in_a_private_folder(toolchain: Toolchain, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """While another run holds the module's test-binary folder, a second run builds elsewhere and cleans up.
+
+    Both writing the same pkg.test would fail with "text file busy" once one of them is running it.
+    """
+    import fcntl
+
+    from gocross.gotest import binaries_dir
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    mod = write_module(tmp_path / "busy", {"busy_test.go": """
+        package busy
+
+        import "testing"
+
+        func TestOK(t *testing.T) {}
+    """}, module="example.com/busy")
+    shared = binaries_dir(mod)
+    shared.mkdir(parents=True)
+    options = TestOptions(targets=("linux/amd64", "linux/arm64"), directory=mod)
+    with (shared / ".lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "another gocross test" (a separate open file)
+        run = run_tests(options, toolchain=toolchain)
+        assert run.ok and sorted(p.name for p in shared.parent.iterdir()) == [shared.name]
+        assert [p.name for p in shared.iterdir()] == [".lock"]
+    run = run_tests(options, toolchain=toolchain)  # the lock is free again: the shared folder is used
+    assert run.ok and sorted(p.name for p in shared.iterdir()) == [".lock", "linux_amd64", "linux_arm64"]

@@ -16,6 +16,7 @@ here runs that target: it is still compiled and ``go vet``-ed for its GOOS/GOARC
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -23,7 +24,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +35,7 @@ from gocross.builder import default_jobs, toolchain_gc_env
 from gocross.config import load_config, module_root
 from gocross.errors import TestsFailed, UsageError
 from gocross.launch import RunPlan, RunResult, finish
+from gocross.log import logger
 from gocross.runners import RunnerChoice, choose_runner, why_no_runner
 from gocross.runners.process import Completed, Running, kill_group
 from gocross.runners.process import start as start_process
@@ -667,6 +669,40 @@ def binaries_dir(directory: Path) -> Path:
     return cache / f"{root.name}-{key}"
 
 
+@contextlib.contextmanager
+def binaries_scratch(shared: Path) -> Iterator[Path]:
+    """The module's shared test-binary folder, or a private one while another run holds it.
+
+    Two runs writing the same ``pkg.test`` would collide: Linux refuses to overwrite a binary that is
+    running ("text file busy"). The first run takes an exclusive lock on ``shared/.lock``; a concurrent run
+    builds in a fresh folder next to it (losing only the relink savings) and removes it afterwards.
+    """
+    import shutil
+    import tempfile
+
+    shared.mkdir(parents=True, exist_ok=True)
+    with (shared / ".lock").open("a") as lock:  # the lock goes with the file's closing
+        if _try_lock(lock.fileno()):
+            yield shared
+            return
+    private = Path(tempfile.mkdtemp(prefix=f"{shared.name}-", dir=shared.parent))
+    logger.info("another gocross test is using %s; building in %s", shared, private)
+    try:
+        yield private
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _try_lock(fd: int) -> bool:
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def _module_dir(directory: Path) -> Path:
     path = directory.resolve()
     if not path.is_dir():
@@ -700,8 +736,9 @@ def run_tests(options: TestOptions, *, toolchain: Toolchain | None = None,
     tested = [p for p in packages if p.has_tests]
     jobs = options.jobs or default_jobs()
     started = time.monotonic()
-    matrix = _Matrix(tc, directory, flags, jobs, binaries_dir(directory), progress or (lambda *_: None))
-    results = matrix.run(columns, tested)  # Ctrl-C: every compiler and test binary is killed, re-raised
+    with binaries_scratch(binaries_dir(directory)) as scratch:
+        matrix = _Matrix(tc, directory, flags, jobs, scratch, progress or (lambda *_: None))
+        results = matrix.run(columns, tested)  # Ctrl-C: every compiler and test binary is killed, re-raised
     names = [p.import_path for p in tested]
     return TestRun(directory, tuple(t.name for t in columns), tuple(t.name for t in selected), tuple(names),
                    tuple(p.import_path for p in packages if not p.has_tests), _order(results, columns, names),
