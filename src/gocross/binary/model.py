@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # typing.TYPE_CHECKING without importing typing (mypy honours any constant of this name; PEP 781 makes it a
-# builtin). The modules `gocross inspect --json` loads do this: typing is 1.5 ms of a ~45 ms run in a clean
-# venv (benchmarks/bench_inspect.py), and they need it only for annotations.
+# builtin). The modules `gocross inspect` loads do this where they need typing only for annotations. Two of
+# them need it at run time (runners.base and variants define NamedTuples), so inspect pays for typing once:
+# about 2.5 ms of a ~34 ms run over 42 files in a clean venv (benchmarks/bench_inspect.py); dataclasses,
+# which it avoids, would cost more than twice that.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

@@ -12,9 +12,8 @@ import functools
 import os
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING (typing is imported here anyway): see gocross.binary.model
 if TYPE_CHECKING:
     from pathlib import Path
 
