@@ -15,7 +15,7 @@ from tests.helpers import assert_clean_error, gocross
 
 import gocross as lib
 from gocross.errors import CannotRun, CpuUnsupported, RunnerMissing, RunTimeout
-from gocross.launch import execute
+from gocross.launch import run_captured as execute
 
 LINUX_ARCHES = ("386", "amd64", "arm", "arm64", "loong64", "mips", "mipsle", "mips64", "mips64le", "ppc64",
                 "ppc64le", "riscv64", "s390x")

@@ -9,6 +9,8 @@ import pytest
 from tests.conftest import POST_TARGETS, BuildGo
 from tests.helpers import gocross
 
+from gocross import artifacts as artifacts_module
+from gocross.artifacts import Artifact, ArtifactStatus
 from gocross.smoketest import SmokeOptions, smoke
 
 # A server that takes its address from argv (for the {port} placeholder) and answers with its GOARCH.
@@ -62,23 +64,20 @@ func main() {
 
 
 def write_manifest(dist: Path, entries: list[tuple[str, Path | None, str]]) -> Path:
-    """An artifacts.json in the schema `gocross build` writes: (target, binary, status) per entry."""
+    """An artifacts.json as `gocross build` writes it (through the same writer): (target, binary, status)."""
     dist.mkdir(parents=True, exist_ok=True)
     artifacts = []
     for target, binary, status in entries:
         goos, goarch, *variant = target.split("/")
-        rel = None
+        path = None
         if binary is not None:
-            copy = dist / f"{goos}_{goarch}_{binary.name}"
-            copy.write_bytes(binary.read_bytes())
-            copy.chmod(0o755)
-            rel = copy.name
-        artifacts.append({"target": target, "goos": goos, "goarch": goarch,
-                          "variant": variant[0] if variant else None, "variant_var": None, "path": rel,
-                          "size": None, "sha256": None, "seconds": 0.0, "status": status,
-                          "error": None if status == "ok" else "failed"})
-    (dist / "artifacts.json").write_text(json.dumps({"gocross": "test", "go": "go1.27.3",
-                                                     "artifacts": artifacts}))
+            path = dist / f"{goos}_{goarch}_{binary.name}"
+            path.write_bytes(binary.read_bytes())
+            path.chmod(0o755)
+        artifacts.append(Artifact(target, goos, goarch, variant[0] if variant else None, None, path, None, None,
+                                  0.0, ArtifactStatus(status), None if status == "ok" else "failed"))
+    artifacts_module.write_manifest(dist, artifacts, {"gocross": "test", "go": "go1.27.3", "package": "test",
+                                                      "cancelled": False})
     return dist
 
 

@@ -6,10 +6,7 @@ The public library API is re-exported here lazily, so importing gocross costs no
 from __future__ import annotations
 
 import importlib
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -25,16 +22,23 @@ _EXPORTS: dict[str, str] = {
     "BuildOptions": "gocross.plan",
     "BuildResult": "gocross.builder",
     "Artifact": "gocross.artifacts",
+    "ArtifactStatus": "gocross.artifacts",
+    "Manifest": "gocross.artifacts",
+    "read_manifest": "gocross.artifacts",
     "inspect": "gocross.binary",
     "BinaryInfo": "gocross.binary.model",
     "run": "gocross.launch",
     "RunResult": "gocross.launch",
     "RunPlan": "gocross.launch",
+    "RunOutcome": "gocross.launch",
+    "plan_for": "gocross.launch",
+    "plan_for_artifact": "gocross.launch",
     "choose_runner": "gocross.runners",
     "RunnerChoice": "gocross.runners",
     "smoke": "gocross.smoketest",
     "SmokeOptions": "gocross.smoketest",
     "SmokeReport": "gocross.smoketest",
+    "SmokeStatus": "gocross.smoketest",
     "doctor": "gocross.checkup",
     "DoctorReport": "gocross.checkup",
     "test": "gocross.gotest",

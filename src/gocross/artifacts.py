@@ -1,7 +1,13 @@
-"""The artifact list: what a build produced, one entry per target, and its on-disk manifest.
+"""The artifact list: what a build produced, one typed entry per target, and its on-disk manifest.
 
-``artifacts.json`` is the hand-off between commands: ``build`` writes it, ``smoke``/``test``/``package`` read
-it. Paths in it are relative to the folder that holds it, so a ``dist/`` can be moved or archived whole.
+As in goreleaser, one list passes through every step: ``build`` produces it and writes ``artifacts.json``;
+``smoke``, ``run`` (and the release and merge steps to come) read it back as the same :class:`Artifact`
+objects through :func:`read_manifest`, never as raw dicts. Paths are absolute in memory and relative to the
+manifest's folder on disk, so a ``dist/`` can be moved or archived whole.
+
+What an artifact records are build facts: the target, the bytes (size, sha256) and what the file is (its
+inspection). Whether *this* host can run it is not a build fact — it changes when qemu is installed — so it
+is never stored here; ``inspect``, ``run`` and ``smoke`` work it out when they need it.
 """
 
 from __future__ import annotations
@@ -11,14 +17,26 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from gocross.errors import OutputError, UsageError
 
+if TYPE_CHECKING:
+    from gocross.targets import Target
+
 MANIFEST_NAME = "artifacts.json"
-Status = Literal["ok", "failed", "skipped", "cancelled"]
+
+
+class ArtifactStatus(StrEnum):
+    """How one target's build ended."""
+
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # nothing could be built for it here (e.g. an external-link-only port)
+    CANCELLED = "cancelled"  # Ctrl-C came first
 
 
 @dataclass(frozen=True)
@@ -34,23 +52,72 @@ class Artifact:
     size: int | None
     sha256: str | None
     seconds: float
-    status: Status
+    status: ArtifactStatus
     error: str | None = None
     relinked: bool | None = None  # False when the existing output was up to date
     cached: bool = False  # True when gocross's record showed no input changed, so go build did not even run
-    inspection: Mapping[str, Any] | None = field(default=None, compare=False)
+    inspection: Mapping[str, Any] | None = field(default=None, compare=False)  # `gocross inspect --json`
+
+    @classmethod
+    def unbuilt(cls, target: Target, status: ArtifactStatus, error: str, seconds: float = 0.0) -> Artifact:
+        """A target that produced no file (failed, skipped or cancelled), with the reason."""
+        return cls(target.name, target.goos, target.goarch, target.variant, target.variant_var, None, None,
+                   None, seconds, status, error)
+
+    @classmethod
+    def built(cls, target: Target, path: Path, *, sha256: str, seconds: float, relinked: bool,
+              inspection: Mapping[str, Any]) -> Artifact:
+        """A target whose file is on disk at ``path``, checked and hashed."""
+        return cls(target.name, target.goos, target.goarch, target.variant, target.variant_var, path,
+                   path.stat().st_size, sha256, seconds, ArtifactStatus.OK, relinked=relinked,
+                   inspection=inspection)
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == ArtifactStatus.OK
 
     def to_json(self, base: Path | None = None) -> dict[str, Any]:
-        data = asdict(self)
+        """The manifest entry: paths relative to ``base`` (the manifest's folder) when given."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         if self.path is not None:
             data["path"] = os.path.relpath(self.path, base) if base else str(self.path)
+        data["status"] = str(self.status)
         data["seconds"] = round(self.seconds, 3)
         data["inspection"] = dict(self.inspection) if self.inspection is not None else None
         return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], base: Path) -> Artifact:
+        """A manifest entry back as an Artifact, its path made absolute against ``base``; ValueError if malformed."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join(unknown)}")
+        kw = dict(data)
+        kw["path"] = (base / kw["path"]).resolve() if kw.get("path") else None
+        kw["status"] = ArtifactStatus(kw["status"])
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """``artifacts.json`` as read back: what built it, and the artifacts in target order."""
+
+    path: Path
+    gocross: str
+    go: str
+    package: str
+    cancelled: bool
+    artifacts: tuple[Artifact, ...]
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def built(self) -> tuple[Artifact, ...]:
+        """The artifacts whose file exists (status ok)."""
+        return tuple(a for a in self.artifacts if a.ok and a.path is not None)
 
 
 def sha256_file(path: Path) -> str:
@@ -77,18 +144,16 @@ def write_manifest(out_dir: Path, artifacts: Iterable[Artifact], meta: Mapping[s
     return path
 
 
-def read_manifest(dist: Path) -> list[dict[str, Any]]:
-    """The raw entries of DIST/artifacts.json with absolute paths; a clear error when there is none."""
+def read_manifest(dist: Path) -> Manifest:
+    """DIST/artifacts.json (or that file itself) as a Manifest; one clear sentence when it is missing or bad."""
     path = dist / MANIFEST_NAME if dist.is_dir() else dist
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        entries: list[dict[str, Any]] = list(document["artifacts"])
+        artifacts = tuple(Artifact.from_json(entry, path.parent) for entry in document["artifacts"])
+        return Manifest(path.resolve(), str(document["gocross"]), str(document["go"]), str(document["package"]),
+                        bool(document["cancelled"]), artifacts)
     except FileNotFoundError:
         raise UsageError(f"No {MANIFEST_NAME} in {dist}; run `gocross build` first or pass its --out folder.") \
             from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path} is not a gocross manifest ({exc}); rebuild with `gocross build`.") from None
-    for entry in entries:
-        if entry.get("path"):
-            entry["path"] = str((path.parent / entry["path"]).resolve())
-    return entries

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gocross import __version__
-from gocross.artifacts import Artifact, sha256_file, write_manifest
+from gocross.artifacts import Artifact, ArtifactStatus, sha256_file, write_manifest
 from gocross.errors import BuildFailed
 from gocross.incremental import State, source_fingerprint, step_key
 from gocross.log import logger
@@ -68,7 +68,7 @@ class BuildResult:
 
     @property
     def failed(self) -> tuple[Artifact, ...]:
-        return tuple(a for a in self.artifacts if a.status == "failed")
+        return tuple(a for a in self.artifacts if a.status == ArtifactStatus.FAILED)
 
     @property
     def built(self) -> tuple[Artifact, ...]:
@@ -173,7 +173,7 @@ class _Runner:
 
     def finished(self) -> list[Artifact]:
         with self.lock:
-            return [a for a in self.done if a.status in ("ok", "failed", "skipped")]
+            return [a for a in self.done if a.status != ArtifactStatus.CANCELLED]
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -184,31 +184,29 @@ class _Runner:
 
     def _one(self, step: BuildStep) -> Artifact:
         if self.cancelled.is_set():
-            return _record_only(step, "cancelled", "cancelled before it started")
+            return Artifact.unbuilt(step.target, ArtifactStatus.CANCELLED, "cancelled before it started")
         self.progress("start", step, None)
         if step.skip_reason:
-            artifact = _record_only(step, "skipped", step.skip_reason)
+            artifact = Artifact.unbuilt(step.target, ArtifactStatus.SKIPPED, step.skip_reason)
         else:
             artifact = self._compile(step)
         with self.lock:
-            if not (self.cancelled.is_set() and artifact.status == "failed"):
+            if not (self.cancelled.is_set() and artifact.status == ArtifactStatus.FAILED):
                 self.done.append(artifact)
         self.progress("done", step, artifact)
         return artifact
 
     def _compile(self, step: BuildStep) -> Artifact:
         started = time.monotonic()
-        key = step_key(self.source, step.argv, step.env) if self.source else None
+        key = step_key(self.source, step) if self.source else None
         with self.lock:
             unchanged = self.state.lookup(step.output, key)
         if unchanged is not None:
-            artifact = _record_built(step, time.monotonic() - started, False, unchanged["sha256"],
-                                     unchanged["inspection"])
-            return replace(artifact, cached=True)
+            return replace(unchanged, seconds=time.monotonic() - started, relinked=False, cached=True)
         artifact = self._go_build_checked(step, started)
         with self.lock:
-            if artifact.ok and artifact.sha256 and artifact.inspection is not None:
-                self.state.record(step.output, key, artifact.sha256, artifact.inspection)
+            if artifact.ok:
+                self.state.record(artifact, key)
             else:
                 self.state.forget(step.output)
         return artifact
@@ -221,24 +219,25 @@ class _Runner:
             code, output = self._go_build(step, tmp)
             seconds = time.monotonic() - started
             if code != 0:
-                return _record_only(step, "failed", _clean_go_output(output, code), seconds)
+                return Artifact.unbuilt(step.target, ArtifactStatus.FAILED, _clean_go_output(output, code), seconds)
             relinked = relink_probe is None or tmp.stat().st_ino != relink_probe
             with self.lock:
                 known = None if relinked else self.state.same_file(step.output)
             if known is not None:  # Go kept the very file we recorded: its hash and inspection still hold
                 tmp.replace(step.output)
-                return _record_built(step, seconds, False, known["sha256"], known["inspection"])
+                return replace(known, seconds=seconds, relinked=False, cached=False)
             info, mismatch = _verify(step, tmp)
             if info is None or mismatch:
-                return _record_only(step, "failed", mismatch or "unreadable output", seconds)
+                return Artifact.unbuilt(step.target, ArtifactStatus.FAILED, mismatch or "unreadable output", seconds)
             tmp.replace(step.output)
-            return _record_built(step, seconds, relinked, sha256_file(step.output), _inspection(info, step.output))
+            return Artifact.built(step.target, step.output, sha256=sha256_file(step.output), seconds=seconds,
+                                  relinked=relinked, inspection=_inspection(info, step.output))
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
 
     def _go_build(self, step: BuildStep, tmp: Path) -> tuple[int, str]:
-        argv = [*step.argv[:-2], str(tmp), step.argv[-1]]  # "-o OUTPUT ." → "-o TMP ."
+        argv = step.argv(tmp)
         logger.debug("%s: %s", step.target.name, " ".join(argv))
         env = self.plan.toolchain.environ({**self.gc_env, **step.env})
         proc = subprocess.Popen(argv, cwd=self.plan.package_dir, env=env,
@@ -273,20 +272,6 @@ def _seed_temporary(output: Path, tmp: Path) -> int | None:
         return None
 
 
-def _record_only(step: BuildStep, status: str, error: str, seconds: float = 0.0) -> Artifact:
-    t = step.target
-    return Artifact(t.name, t.goos, t.goarch, t.variant, t.variant_var, None, None, None, seconds,
-                    status, error)  # type: ignore[arg-type]
-
-
-def _record_built(step: BuildStep, seconds: float, relinked: bool, sha256: str,
-                  inspection: dict[str, Any]) -> Artifact:
-    t = step.target
-    size = step.output.stat().st_size
-    return Artifact(t.name, t.goos, t.goarch, t.variant, t.variant_var, step.output, size,
-                    sha256, seconds, "ok", None, relinked=relinked, inspection=inspection)
-
-
 def _verify(step: BuildStep, built: Path) -> tuple[InfoRecord | None, str | None]:
     """Inspect what Go wrote and check it is what was asked for; a mismatch fails the target.
 
@@ -310,14 +295,11 @@ def _verify(step: BuildStep, built: Path) -> tuple[InfoRecord | None, str | None
 
 
 def _inspection(info: InfoRecord, output: Path) -> dict[str, Any]:
-    """The inspection recorded in artifacts.json: the facts read before the rename, with the runs-here verdict
-    for the final name, and the path relative like the manifest's own paths."""
-    from gocross.binary.verdict import verdict_record
-
-    final: InfoRecord = {**info, "path": str(output)}
-    final["runs_here"] = verdict_record(final, None)
-    data: dict[str, Any] = dict(final)
+    """The inspection artifacts.json records: the facts read before the rename, with the final name (relative,
+    like the manifest's own paths). No runs-here verdict: that is a fact about this host, not the build."""
+    data: dict[str, Any] = dict(info)
     data["path"] = output.name
+    data["runs_here"] = None
     return data
 
 
@@ -383,9 +365,7 @@ def _replan(plan: BuildPlan, package_dir: Path, out_dir: Path) -> BuildPlan:
     for step in plan.steps:
         if step.skip_reason:
             continue
-        output = out_dir / step.output.name
-        argv = (*step.argv[:-3], "-o", str(output), ".")
-        steps.append(replace(step, output=output, argv=argv))
+        steps.append(replace(step, output=out_dir / step.output.name))
     return replace(plan, package_dir=package_dir, out_dir=out_dir, steps=tuple(steps), incremental=False)
 
 

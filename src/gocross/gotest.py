@@ -30,11 +30,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gocross import launch as run_mod
 from gocross.builder import default_jobs, toolchain_gc_env
 from gocross.config import load_config, module_root
 from gocross.errors import TestsFailed, UsageError
-from gocross.launch import RunPlan, RunResult, finish
+from gocross.launch import RunOutcome, RunPlan, RunResult
 from gocross.log import logger
 from gocross.runners import RunnerChoice, choose_runner, why_no_runner
 from gocross.runners.process import Completed, Running, kill_group
@@ -448,9 +447,9 @@ def judge(target: str, package: str, run: RunResult, cases: Sequence[TestCase], 
                          tuple(cases), output=pkg_out)
     unfinished = [c.name for c in cases if c.status == "unfinished"]
     running = f" while running {', '.join(unfinished)}" if unfinished else ""
-    if run.outcome == run_mod.TIMEOUT:
+    if run.outcome == RunOutcome.TIMEOUT:
         return replace(base, status=FAILED, reason=f"hung{running}: the test binary {run.reason}")
-    if run.outcome in run_mod.COULD_NOT_RUN or run.outcome == run_mod.SIGNALED:
+    if run.outcome.could_not_run or run.outcome == RunOutcome.SIGNALED:
         return replace(base, status=COULD_NOT_RUN, reason=f"{run.reason}{running}")
     if run.exit_code == 0 and not failed:
         return base
@@ -631,7 +630,7 @@ class _Matrix:
         done = self._execute(command, env, pkg.directory, outer, filter_stderr=choice.name != "native")
         if done is None:
             return
-        result = finish(plan, command, done, outer)
+        result = plan.result(command, done, outer)
         events = convert(self.tc, pkg.import_path, (done.stdout or b"") + done.stderr)
         cases = summarize(events, job.binary, choice.name != "native")
         verdict = judge(t.name, pkg.import_path, result, cases, package_output(events))

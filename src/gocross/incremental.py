@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gocross.artifacts import Artifact
 from gocross.config import module_root
+from gocross.plan import BuildStep
 from gocross.toolchain import Toolchain
 
 STATE_NAME = ".gocross-state.json"
@@ -66,15 +68,21 @@ def source_fingerprint(toolchain: Toolchain, package_dir: Path, out_dir: Path) -
     return digest.hexdigest()
 
 
-def step_key(source: str, argv: tuple[str, ...], env: Mapping[str, str]) -> str:
-    """The fingerprint of one target's build: the shared sources plus its own argv and environment."""
-    return hashlib.sha256(repr((source, argv[:-3] + argv[-1:], sorted(env.items()))).encode()).hexdigest()
+def step_key(source: str, step: BuildStep) -> str:
+    """The fingerprint of one target's build: the shared sources plus its own flags and environment."""
+    inputs = (source, str(step.go), step.flags, step.package, sorted(step.env.items()))
+    return hashlib.sha256(repr(inputs).encode()).hexdigest()
 
 
 class State:
-    """The per-folder record of what each output was built from, kept next to artifacts.json."""
+    """The per-folder record of what each output was built from, kept next to artifacts.json.
+
+    Each entry is the output's fingerprint key, its identity on disk, and the very Artifact the manifest
+    got (its manifest JSON), so a cached target is reported exactly as it was when it was built.
+    """
 
     def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
         self.path = out_dir / STATE_NAME
         self.entries: dict[str, dict[str, Any]] = {}
         with contextlib.suppress(OSError, ValueError, TypeError):
@@ -82,28 +90,37 @@ class State:
             if isinstance(loaded, dict):
                 self.entries = loaded
 
-    def lookup(self, output: Path, key: str | None) -> dict[str, Any] | None:
+    def lookup(self, output: Path, key: str | None) -> Artifact | None:
         """The recorded artifact for this output if it was built from exactly these inputs and is untouched."""
         entry = self.entries.get(output.name)
         if key is None or entry is None or entry.get("key") != key:
             return None
         current = OutputId.of(output)
-        return entry if current is not None and list(current.__dict__.values()) == entry.get("output") else None
+        if current is None or list(current.__dict__.values()) != entry.get("output"):
+            return None
+        return self._artifact(entry)
 
-    def same_file(self, output: Path) -> dict[str, Any] | None:
-        """The recorded entry when the output is still the very file recorded (Go left it as it was)."""
+    def same_file(self, output: Path) -> Artifact | None:
+        """The recorded artifact when the output is still the very file recorded (Go left it as it was)."""
         entry = self.entries.get(output.name)
         current = OutputId.of(output)
         if entry is None or current is None:
             return None
         inode, size, _ = entry.get("output") or (None, None, None)
-        return entry if (inode, size) == (current.inode, current.size) else None
+        return self._artifact(entry) if (inode, size) == (current.inode, current.size) else None
 
-    def record(self, output: Path, key: str | None, sha256: str, inspection: Mapping[str, Any]) -> None:
-        current = OutputId.of(output)
+    def _artifact(self, entry: Mapping[str, Any]) -> Artifact | None:
+        try:
+            return Artifact.from_json(entry["artifact"], self.out_dir)
+        except (KeyError, ValueError, TypeError):  # a record from an older gocross: build again
+            return None
+
+    def record(self, artifact: Artifact, key: str | None) -> None:
+        assert artifact.path is not None
+        current = OutputId.of(artifact.path)
         if current is not None:
-            self.entries[output.name] = {"key": key, "output": list(current.__dict__.values()), "sha256": sha256,
-                                         "inspection": dict(inspection)}
+            self.entries[artifact.path.name] = {"key": key, "output": list(current.__dict__.values()),
+                                                "artifact": artifact.to_json(self.out_dir)}
 
     def forget(self, output: Path) -> None:
         self.entries.pop(output.name, None)

@@ -1,9 +1,11 @@
 """Run a binary of any target here: pick its runner from the binary itself, run it, classify what happened.
 
-Two levels. :func:`execute` never raises for the program's fate: it returns a :class:`RunResult` whose
-``outcome`` says whether the program ran (``exited``, ``signaled``) or could not run (``no-runner``,
-``runner-missing``, ``cpu-unsupported``, ``loader-missing``, ``not-started``) or ran out of time
-(``timeout``) — smoke and the tests use it. :func:`run` is the library call behind ``gocross run``: it
+:func:`plan_for` (a file) and :func:`plan_for_artifact` (an entry of a build's artifact list, without
+reading the file again) decide how a binary runs here: a :class:`RunPlan`. Two levels then. ``RunPlan.run``
+never raises for the program's fate: it returns a :class:`RunResult` whose ``outcome`` (a
+:class:`RunOutcome`) says whether the program ran (``exited``, ``signaled``) or could not run
+(``no-runner``, ``runner-missing``, ``cpu-unsupported``, ``loader-missing``, ``not-started``) or ran out of
+time (``timeout``) — smoke and test use it. :func:`run` is the library call behind ``gocross run``: it
 raises the matching :mod:`gocross.errors` error for everything that is not "the program ran", so a caller
 can never mistake "could not run" for "ran and failed".
 """
@@ -14,8 +16,9 @@ import os
 import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gocross.errors import CannotRun, CpuUnsupported, RunnerMissing, RunTimeout, UsageError
 from gocross.runners import RunnerChoice, choose_runner, why_no_runner
@@ -24,19 +27,36 @@ from gocross.runners.process import execute as execute_process
 from gocross.runners.process import start as start_process
 from gocross.variants import variable_for
 
+if TYPE_CHECKING:
+    from gocross.artifacts import Artifact
+    from gocross.binary.model import BinaryInfo
+
 # Time limit of a native run; emulated runs get this × the runner's factor (qemu ×10, soft-float ×60).
 DEFAULT_TIMEOUT = 120.0
 
-EXITED = "exited"
-SIGNALED = "signaled"
-TIMEOUT = "timeout"
-CPU_UNSUPPORTED = "cpu-unsupported"
-LOADER_MISSING = "loader-missing"
-NO_RUNNER = "no-runner"
-RUNNER_MISSING = "runner-missing"
-NOT_STARTED = "not-started"
-RAN = frozenset({EXITED, SIGNALED})
-COULD_NOT_RUN = frozenset({CPU_UNSUPPORTED, LOADER_MISSING, NO_RUNNER, RUNNER_MISSING, NOT_STARTED})
+
+
+class RunOutcome(StrEnum):
+    """How one run ended: the program ran (exited, signaled), could not run (the rest), or timed out."""
+
+    EXITED = "exited"
+    SIGNALED = "signaled"
+    TIMEOUT = "timeout"
+    CPU_UNSUPPORTED = "cpu-unsupported"
+    LOADER_MISSING = "loader-missing"
+    NO_RUNNER = "no-runner"
+    RUNNER_MISSING = "runner-missing"
+    NOT_STARTED = "not-started"
+
+    @property
+    def ran(self) -> bool:
+        """The program ran to its own end (any exit code, or a crash of its own)."""
+        return self in (RunOutcome.EXITED, RunOutcome.SIGNALED)
+
+    @property
+    def could_not_run(self) -> bool:
+        return self not in (RunOutcome.EXITED, RunOutcome.SIGNALED, RunOutcome.TIMEOUT)
+
 
 # Go's own words when the CPU lacks what the binary needs (after its signal handlers are installed).
 _CPU_MARKERS = (b"SIGILL: illegal instruction", b"can only be run on AMD64 processors with")
@@ -79,6 +99,55 @@ class RunPlan:
                                 f"install it with `{self.choice.install_hint}`.")
         return self.choice
 
+    def run(self, args: Sequence[str] = (), *, timeout: float | None = None, stdin: bytes | str | None = None,
+            capture: bool = True, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> RunResult:
+        """Run the binary; every outcome, including "could not run", comes back as a RunResult."""
+        choice = self.choice
+        if choice is None:
+            return self._not_run(args, RunOutcome.NO_RUNNER, self.cannot_run_message())
+        if not choice.installed:
+            return self._not_run(args, RunOutcome.RUNNER_MISSING,
+                                 f"needs {choice.program or choice.name}; install it with `{choice.install_hint}`")
+        limit = _timeout_for(choice, timeout)
+        command = choice.command(self.binary, args)
+        done = execute_process(command, env=_environ(choice, env), timeout=limit, cwd=cwd,
+                               input=_to_bytes(stdin), capture=capture, filter_stderr=choice.name != "native")
+        return self.result(command, done, limit)
+
+    def start(self, args: Sequence[str] = (), *, cwd: Path | None = None,
+              env: Mapping[str, str] | None = None) -> Running:
+        """Start the binary in the background with captured output (servers for ``smoke --serve``)."""
+        choice = self.require()
+        command = choice.command(self.binary, args)
+        return start_process(command, env=_environ(choice, env), cwd=cwd, capture=True,
+                             filter_stderr=choice.name != "native")
+
+    def result(self, command: Sequence[str], done: Completed, limit: float | None = None) -> RunResult:
+        """The RunResult of one process of this plan (run, or started and ended by ``Running.wait``/``stop``)."""
+        choice = self.choice
+        assert choice is not None
+        outcome, exit_code, sig, reason = _classify(done, self)
+        if outcome == RunOutcome.TIMEOUT:
+            reason = (f"did not finish within {limit:g} s and was killed with its whole process group"
+                      if limit is not None else "was stopped")
+        return RunResult(
+            binary=str(self.binary), target=self.target, variant=self.variant, runner=choice.name,
+            command=tuple(command), env=dict(choice.env), outcome=outcome, exit_code=exit_code, signal=sig,
+            seconds=done.seconds, timeout=limit,
+            stdout=done.stdout.decode("utf-8", "replace") if done.stdout is not None else None,
+            stderr=done.stderr.decode("utf-8", "replace"), runner_messages=done.runner_lines, reason=reason,
+        )
+
+    def _not_run(self, args: Sequence[str], outcome: RunOutcome, reason: str) -> RunResult:
+        choice = self.choice
+        command = tuple(choice.command(self.binary, args)) if choice else ()
+        return RunResult(
+            binary=str(self.binary), target=self.target, variant=self.variant,
+            runner=choice.name if choice else None, command=command, env=dict(choice.env) if choice else {},
+            outcome=outcome, exit_code=None, signal=None, seconds=0.0, timeout=None, stdout=None, stderr="",
+            runner_messages=(), reason=reason,
+        )
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -90,7 +159,7 @@ class RunResult:
     runner: str | None
     command: tuple[str, ...]
     env: Mapping[str, str] = field(hash=False)  # what gocross added to the environment (e.g. QEMU_CPU)
-    outcome: str
+    outcome: RunOutcome
     exit_code: int | None
     signal: str | None
     seconds: float
@@ -103,19 +172,20 @@ class RunResult:
     @property
     def ran(self) -> bool:
         """The program ran to its own end (any exit code, or a crash of its own)."""
-        return self.outcome in RAN
+        return self.outcome.ran
 
     @property
     def could_not_run(self) -> bool:
-        return self.outcome in COULD_NOT_RUN
+        return self.outcome.could_not_run
 
     @property
     def ok(self) -> bool:
-        return self.outcome == EXITED and self.exit_code == 0
+        return self.outcome == RunOutcome.EXITED and self.exit_code == 0
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["env"] = dict(self.env)
+        data["outcome"] = str(self.outcome)
         data["seconds"] = round(self.seconds, 3)
         data.update(ran=self.ran, could_not_run=self.could_not_run, ok=self.ok)
         return data
@@ -130,6 +200,8 @@ def _parse_target(target: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class _Found:
+    """What planning needs to know of the binary itself."""
+
     goos: str
     goarch: str
     variant: str | None
@@ -138,31 +210,31 @@ class _Found:
     suggestion: str | None = None
 
 
-def _inspect(binary: Path) -> _Found:
-    """The binary's own target and variant, via ``gocross.binary.inspect`` (and its runs-here verdict)."""
-    from gocross.binary import inspect
+def _found(binary: Path, info: BinaryInfo) -> _Found:
+    """The binary's own target and variant, and its runs-here verdict (worked out now, for this host)."""
+    from gocross.binary.verdict import verdict
 
-    info = inspect(binary)
     goos = info.goos or info.header_goos
     goarch = info.goarch or info.header_goarch
+    here = info.runs_here if info.runs_here is not None else verdict(info)
     if not goos or not goarch:
-        why = info.runs_here.reason if info.runs_here else info.description
-        raise CannotRun(f"Cannot tell which OS and architecture {binary} is for ({why}); "
+        raise CannotRun(f"Cannot tell which OS and architecture {binary} is for ({here.reason}); "
                         "pass --target GOOS/GOARCH to run it anyway.")
-    verdict = info.runs_here
-    if verdict is not None and verdict.verdict == "no":
-        refusal = verdict.reason.removeprefix("will not run here: ")
-        return _Found(goos, goarch, info.variant, info.interpreter, refusal, verdict.suggestion)
+    if here.verdict == "no":
+        refusal = here.reason.removeprefix("will not run here: ")
+        return _Found(goos, goarch, info.variant, info.interpreter, refusal, here.suggestion)
     return _Found(goos, goarch, info.variant, info.interpreter, None)
 
 
-def plan(binary: str | os.PathLike[str], *, target: str | None = None, variant: str | None = None,
-         cpu: str | None = None) -> RunPlan:
+def plan_for(binary: str | os.PathLike[str], *, target: str | None = None, variant: str | None = None,
+             cpu: str | None = None) -> RunPlan:
     """Decide how ``binary`` runs here: from ``target``/``variant`` if given, else from the binary itself.
 
     ``variant`` given with no ``target`` overrides the binary's own (run a GOARM=7 binary "on" a GOARM=6
     CPU); ``cpu`` forces the emulated CPU model (QEMU_CPU).
     """
+    from gocross.binary import inspect
+
     path = Path(binary)
     if not path.is_file():
         raise UsageError(f"No such file: {path}.")
@@ -170,7 +242,28 @@ def plan(binary: str | os.PathLike[str], *, target: str | None = None, variant: 
         goos, goarch = _parse_target(target)
         found = _Found(goos, goarch, None, None, None)
     else:
-        found = _inspect(path)
+        found = _found(path, inspect(path))
+    return _plan(path, found, variant, cpu)
+
+
+def plan_for_artifact(artifact: Artifact) -> RunPlan:
+    """How a built artifact runs here, from the inspection its build recorded: the file is not read again.
+
+    The runs-here verdict is not part of the record (it is a fact about this host, not the build) and is
+    worked out now.
+    """
+    from gocross.binary.model import BinaryInfo
+
+    if artifact.path is None or not artifact.path.is_file():
+        raise UsageError(f"The artifact of {artifact.target} is missing from disk ({artifact.path}); "
+                         "build again with `gocross build`.")
+    if artifact.inspection is None:
+        return plan_for(artifact.path)
+    record = {**artifact.inspection, "path": str(artifact.path), "runs_here": None}
+    return _plan(artifact.path, _found(artifact.path, BinaryInfo.from_json(record)), None, None)  # type: ignore[arg-type]
+
+
+def _plan(path: Path, found: _Found, variant: str | None, cpu: str | None) -> RunPlan:
     goos, goarch, found_variant, interpreter = found.goos, found.goarch, found.variant, found.interpreter
     chosen_variant = variant if variant is not None else found_variant
     choice = choose_runner(goos, goarch, chosen_variant)
@@ -204,13 +297,13 @@ def _with_loader_prefix(choice: RunnerChoice, goarch: str, interpreter: str) -> 
     return choice._replace(env={**choice.env, "QEMU_LD_PREFIX": str(prefix)})
 
 
-def _cpu_reason(plan_: RunPlan, choice: RunnerChoice) -> str:
-    var = variable_for(plan_.goarch) or "variant"
+def _cpu_reason(plan: RunPlan, choice: RunnerChoice) -> str:
+    var = variable_for(plan.goarch) or "variant"
     cpu = choice.env.get("QEMU_CPU")
     where = "this CPU"
     if cpu:
-        where = f"the emulated CPU (QEMU_CPU={cpu}" + (f", {var}={plan_.variant})" if plan_.variant else ")")
-    built = f"; the binary was built for {var}={plan_.built_variant}" if plan_.built_variant else ""
+        where = f"the emulated CPU (QEMU_CPU={cpu}" + (f", {var}={plan.variant})" if plan.variant else ")")
+    built = f"; the binary was built for {var}={plan.built_variant}" if plan.built_variant else ""
     return f"could not run: CPU lacks feature (SIGILL) — {where} lacks an instruction the binary uses{built}"
 
 
@@ -221,29 +314,29 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _classify(done: Completed, plan_: RunPlan) -> tuple[str, int | None, str | None, str | None]:
+def _classify(done: Completed, plan: RunPlan) -> tuple[RunOutcome, int | None, str | None, str | None]:
     """(outcome, exit code, signal name, reason) from the raw facts of one process."""
-    choice = plan_.choice
+    choice = plan.choice
     assert choice is not None
     if done.start_error is not None:
-        what = choice.program or plan_.binary
-        return NOT_STARTED, None, None, f"could not start {what}: {done.start_error.strerror}"
+        what = choice.program or plan.binary
+        return RunOutcome.NOT_STARTED, None, None, f"could not start {what}: {done.start_error.strerror}"
     if done.timed_out:
-        return TIMEOUT, None, None, None  # the reason needs the limit; filled in by the caller
+        return RunOutcome.TIMEOUT, None, None, None  # the reason needs the limit; filled in by the caller
     code = done.returncode if done.returncode is not None else -1
     signum = -code if code < 0 else 0  # qemu re-raises the guest's fatal signal on itself
     exit_code = 128 + signum if signum else code
     sig = _signal_name(signum) if signum else None
     runner_text = "\n".join(done.runner_lines)
     if signum == signal.SIGILL or (code in (1, 2) and any(m in done.stderr for m in _CPU_MARKERS)):
-        return CPU_UNSUPPORTED, exit_code, sig or "SIGILL", _cpu_reason(plan_, choice)
-    if "Could not open" in runner_text and plan_.interpreter:
-        return LOADER_MISSING, exit_code, None, (
-            f"could not run: dynamically linked against {plan_.interpreter}, which is not installed for "
-            f"{plan_.goarch}; install the target's libc (Debian: libc6-<arch>-cross) or set QEMU_LD_PREFIX")
+        return RunOutcome.CPU_UNSUPPORTED, exit_code, sig or "SIGILL", _cpu_reason(plan, choice)
+    if "Could not open" in runner_text and plan.interpreter:
+        return RunOutcome.LOADER_MISSING, exit_code, None, (
+            f"could not run: dynamically linked against {plan.interpreter}, which is not installed for "
+            f"{plan.goarch}; install the target's libc (Debian: libc6-<arch>-cross) or set QEMU_LD_PREFIX")
     if signum:
-        return SIGNALED, exit_code, sig, f"ran and was killed by {sig} (exit {exit_code})"
-    return EXITED, exit_code, None, None
+        return RunOutcome.SIGNALED, exit_code, sig, f"ran and was killed by {sig} (exit {exit_code})"
+    return RunOutcome.EXITED, exit_code, None, None
 
 
 def _timeout_for(choice: RunnerChoice, timeout: float | None) -> float | None:
@@ -260,71 +353,27 @@ def _to_bytes(data: bytes | str | None) -> bytes | None:
     return data.encode() if isinstance(data, str) else data
 
 
-def _not_run(plan_: RunPlan, args: Sequence[str], outcome: str, reason: str) -> RunResult:
-    choice = plan_.choice
-    command = tuple(choice.command(plan_.binary, args)) if choice else ()
-    return RunResult(
-        binary=str(plan_.binary), target=plan_.target, variant=plan_.variant,
-        runner=choice.name if choice else None, command=command, env=dict(choice.env) if choice else {},
-        outcome=outcome, exit_code=None, signal=None, seconds=0.0, timeout=None, stdout=None, stderr="",
-        runner_messages=(), reason=reason,
-    )
-
-
-def execute_plan(plan_: RunPlan, args: Sequence[str] = (), *, timeout: float | None = None,
+def run_captured(binary: str | os.PathLike[str], args: Sequence[str] = (), *, target: str | None = None,
+                 variant: str | None = None, cpu: str | None = None, timeout: float | None = None,
                  stdin: bytes | str | None = None, capture: bool = True, cwd: Path | None = None,
                  env: Mapping[str, str] | None = None) -> RunResult:
-    """Run a planned binary; every outcome, including "could not run", comes back as a RunResult."""
-    choice = plan_.choice
-    if choice is None:
-        return _not_run(plan_, args, NO_RUNNER, plan_.cannot_run_message())
-    if not choice.installed:
-        return _not_run(plan_, args, RUNNER_MISSING,
-                        f"needs {choice.program or choice.name}; install it with `{choice.install_hint}`")
-    limit = _timeout_for(choice, timeout)
-    command = choice.command(plan_.binary, args)
-    done = execute_process(command, env=_environ(choice, env), timeout=limit, cwd=cwd,
-                           input=_to_bytes(stdin), capture=capture, filter_stderr=choice.name != "native")
-    return _result(plan_, command, done, limit)
-
-
-def _result(plan_: RunPlan, command: Sequence[str], done: Completed, limit: float | None) -> RunResult:
-    choice = plan_.choice
-    assert choice is not None
-    outcome, exit_code, sig, reason = _classify(done, plan_)
-    if outcome == TIMEOUT:
-        reason = (f"did not finish within {limit:g} s and was killed with its whole process group"
-                  if limit is not None else "was stopped")
-    return RunResult(
-        binary=str(plan_.binary), target=plan_.target, variant=plan_.variant, runner=choice.name,
-        command=tuple(command), env=dict(choice.env), outcome=outcome, exit_code=exit_code, signal=sig,
-        seconds=done.seconds, timeout=limit,
-        stdout=done.stdout.decode("utf-8", "replace") if done.stdout is not None else None,
-        stderr=done.stderr.decode("utf-8", "replace"), runner_messages=done.runner_lines, reason=reason,
-    )
-
-
-def execute(binary: str | os.PathLike[str], args: Sequence[str] = (), *, target: str | None = None,
-            variant: str | None = None, cpu: str | None = None, timeout: float | None = None,
-            stdin: bytes | str | None = None, capture: bool = True, cwd: Path | None = None,
-            env: Mapping[str, str] | None = None) -> RunResult:
     """Plan and run ``binary`` with captured output; never raises for what happened to the program."""
-    return execute_plan(plan(binary, target=target, variant=variant, cpu=cpu), args, timeout=timeout,
-                        stdin=stdin, capture=capture, cwd=cwd, env=env)
+    return plan_for(binary, target=target, variant=variant, cpu=cpu).run(
+        args, timeout=timeout, stdin=stdin, capture=capture, cwd=cwd, env=env)
 
 
 def raise_for_outcome(result: RunResult) -> RunResult:
     """Turn "could not run" and "timed out" into gocross errors; a program that ran comes back as is."""
     name = Path(result.binary).name
-    if result.outcome == NO_RUNNER:
+    if result.outcome == RunOutcome.NO_RUNNER:
         raise CannotRun(result.reason or f"Cannot run {name} here.")
-    if result.outcome == RUNNER_MISSING:
+    if result.outcome == RunOutcome.RUNNER_MISSING:
         raise RunnerMissing(f"{name} ({result.target}) {result.reason}.")
-    if result.outcome == CPU_UNSUPPORTED:
+    if result.outcome == RunOutcome.CPU_UNSUPPORTED:
         raise CpuUnsupported(f"{name} ({result.target}) {result.reason}.")
-    if result.outcome in (LOADER_MISSING, NOT_STARTED):
+    if result.outcome in (RunOutcome.LOADER_MISSING, RunOutcome.NOT_STARTED):
         raise CannotRun(f"{name} ({result.target}) {result.reason}.")
-    if result.outcome == TIMEOUT:
+    if result.outcome == RunOutcome.TIMEOUT:
         raise RunTimeout(f"{name} ({result.target}, under {result.runner}) {result.reason}; "
                          "raise the limit with --timeout.")
     return result
@@ -341,20 +390,5 @@ def run(binary: str | os.PathLike[str], args: Sequence[str] = (), *, timeout: fl
     lacks an instruction) and RunTimeout (killed with its process group after ``timeout`` seconds; default
     120 s scaled by the runner, 0 = no limit).
     """
-    the_plan = plan(binary, target=target, variant=variant, cpu=cpu)
-    result = execute_plan(the_plan, args, timeout=timeout, stdin=stdin, capture=capture, cwd=cwd, env=env)
-    return raise_for_outcome(result)
-
-
-def start(plan_: RunPlan, args: Sequence[str] = (), *, cwd: Path | None = None,
-          env: Mapping[str, str] | None = None) -> Running:
-    """Start a planned binary in the background with captured output (servers for ``smoke --serve``)."""
-    choice = plan_.require()
-    command = choice.command(plan_.binary, args)
-    return start_process(command, env=_environ(choice, env), cwd=cwd, capture=True,
-                         filter_stderr=choice.name != "native")
-
-
-def finish(plan_: RunPlan, command: Sequence[str], done: Completed, limit: float | None = None) -> RunResult:
-    """The RunResult of a program started with :func:`start` and ended by ``Running.wait``/``stop``."""
-    return _result(plan_, command, done, limit)
+    plan = plan_for(binary, target=target, variant=variant, cpu=cpu)
+    return raise_for_outcome(plan.run(args, timeout=timeout, stdin=stdin, capture=capture, cwd=cwd, env=env))

@@ -45,11 +45,23 @@ class BuildOptions:
 
 @dataclass(frozen=True)
 class BuildStep:
+    """One target's ``go build``: flags, output and package kept apart; the argv is made on demand.
+
+    The builder writes to a temporary name and the reproducibility check to another folder, so the output is
+    never baked into a stored argv.
+    """
+
     target: Target
     output: Path
-    argv: tuple[str, ...]
+    go: Path
+    flags: tuple[str, ...]  # everything between `go build` and `-o`: -trimpath, -tags=…, -ldflags=…
     env: Mapping[str, str]
+    package: str = "."
     skip_reason: str | None = None
+
+    def argv(self, output: Path | None = None) -> list[str]:
+        """``go build FLAGS -o OUTPUT PACKAGE``, writing to ``output`` instead of the final name when given."""
+        return [str(self.go), "build", *self.flags, "-o", str(output or self.output), self.package]
 
 
 @dataclass(frozen=True)
@@ -74,15 +86,14 @@ def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPl
     out_dir = _prepare_out_dir(_out_dir(options, config, package_dir))
     name = _program_name(package_dir)
     template = options.name_template or config.name or DEFAULT_TEMPLATE
-    argv_base = _go_build_args(toolchain, options, config, package_dir)
+    flags = _go_build_flags(options, config, package_dir)
     cgo = options.cgo if options.cgo is not None else bool(config.cgo)
     steps = []
     for target in targets:
         output = out_dir / _render_name(template, name, target, options.version)
         env = {**target.env, "CGO_ENABLED": "1" if cgo else "0", **options.extra_env}
         skip = None if cgo else target.external_link_reason()
-        argv = (*argv_base, "-o", str(output), ".")
-        steps.append(BuildStep(target, output, argv, env, skip))
+        steps.append(BuildStep(target, output, toolchain.go, flags, env, skip_reason=skip))
     _check_unique_outputs(steps, template)
     return BuildPlan(toolchain, package_dir, out_dir, name, tuple(steps), jobs, default_targets, config.path,
                      incremental=not options.force)
@@ -147,18 +158,18 @@ def _check_unique_outputs(steps: list[BuildStep], template: str) -> None:
         seen[step.output] = step.target.name
 
 
-def _go_build_args(toolchain: Toolchain, options: BuildOptions, config: Config, package_dir: Path) -> list[str]:
-    argv = [str(toolchain.go), "build"]
+def _go_build_flags(options: BuildOptions, config: Config, package_dir: Path) -> tuple[str, ...]:
+    flags: list[str] = []
     trimpath = options.trimpath if options.trimpath is not None else (config.trimpath is not False)
     if trimpath:
-        argv.append("-trimpath")
+        flags.append("-trimpath")
     tags = options.tags if options.tags is not None else config.tags
     if tags:
-        argv.append(f"-tags={','.join(tags)}")
+        flags.append(f"-tags={','.join(tags)}")
     ldflags = _ldflags(options, config, package_dir)
     if ldflags:
-        argv.append(f"-ldflags={ldflags}")
-    return argv
+        flags.append(f"-ldflags={ldflags}")
+    return tuple(flags)
 
 
 def _ldflags(options: BuildOptions, config: Config, package_dir: Path) -> str:

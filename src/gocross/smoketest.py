@@ -5,8 +5,9 @@ contains ``expect``. *serve*: start each binary as a server on a free loopback p
 environment and/or ``{port}`` in its arguments), wait until it accepts connections, HTTP GET one path, check
 the status and that the body contains ``expect``, then stop it with its whole process group.
 
-The manifest is read with plain json (its schema is the hand-off between ``build`` and the commands that
-consume a build); only entries with status "ok" are smoke-tested.
+The build's artifact list (``gocross.artifacts.read_manifest``) says what to run; only artifacts with status
+"ok" are smoke-tested, and each is planned from the inspection its build recorded (the file is not read
+again), with the runs-here decision made now, for this host.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from gocross.artifacts import read_manifest
+from gocross.artifacts import Artifact, read_manifest
 from gocross.errors import GocrossError, UsageError
-from gocross.launch import RunPlan, RunResult, execute_plan, finish, plan, start
+from gocross.launch import RunOutcome, RunPlan, RunResult, plan_for_artifact
 from gocross.targets import matches
 
 # Per-check time limit on native code; emulated runs get this × the runner's factor.
@@ -33,11 +35,17 @@ _POLL = 0.05  # seconds between connection attempts while a server starts
 _HTTP_TIMEOUT = 10.0  # seconds, scaled like the rest
 _PORT_ATTEMPTS = 3  # a free port can be taken between our probe and the server's bind
 
-PASS = "pass"
-FAIL = "fail"
-TIMEOUT = "timeout"
-COULD_NOT_RUN = "could-not-run"  # a runner exists but it could not run (missing, SIGILL, loader)
-NOT_RUN = "not-run"  # nothing on this host runs the target (darwin, windows, ...)
+
+
+class SmokeStatus(StrEnum):
+    """How one artifact's smoke check ended."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    TIMEOUT = "timeout"
+    COULD_NOT_RUN = "could-not-run"  # a runner exists but it could not run (missing, SIGILL, loader)
+    NOT_RUN = "not-run"  # nothing on this host runs the target (darwin, windows, ...)
+
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,7 @@ class SmokeCheck:
     target: str
     path: str
     runner: str | None
-    status: str  # "pass" | "fail" | "timeout" | "could-not-run" | "not-run"
+    status: SmokeStatus
     seconds: float
     detail: str
     exit_code: int | None = None
@@ -68,13 +76,13 @@ class SmokeReport:
     @property
     def ok(self) -> bool:
         """Every target that can run here passed (targets nothing here can run do not count against it)."""
-        runnable = [c for c in self.checks if c.status != NOT_RUN]
-        return bool(runnable) and all(c.status == PASS for c in runnable)
+        runnable = [c for c in self.checks if c.status != SmokeStatus.NOT_RUN]
+        return bool(runnable) and all(c.status == SmokeStatus.PASS for c in runnable)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for check in self.checks:
-            out[check.status] = out.get(check.status, 0) + 1
+            out[str(check.status)] = out.get(str(check.status), 0) + 1
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -100,32 +108,14 @@ class SmokeOptions:
     env: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
-@dataclass(frozen=True)
-class _Entry:
-    target: str
-    path: Path
-
-
-def read_artifacts(dist: Path) -> tuple[list[_Entry], list[str]]:
-    """(entries with status ok, targets of the others) from DIST/artifacts.json (or that file itself)."""
-    good, skipped = [], []
-    for item in read_manifest(dist):
-        target = str(item.get("target") or f"{item.get('goos')}/{item.get('goarch')}")
-        if item.get("status") == "ok" and item.get("path"):
-            good.append(_Entry(target, Path(item["path"])))
-        else:
-            skipped.append(target)
-    return good, skipped
-
-
-def _status_of(result: RunResult) -> str:
-    if result.outcome == "no-runner":
-        return NOT_RUN
+def _status_of(result: RunResult) -> SmokeStatus:
+    if result.outcome == RunOutcome.NO_RUNNER:
+        return SmokeStatus.NOT_RUN
     if result.could_not_run:
-        return COULD_NOT_RUN
-    if result.outcome == "timeout":
-        return TIMEOUT
-    return PASS if result.ran else FAIL
+        return SmokeStatus.COULD_NOT_RUN
+    if result.outcome == RunOutcome.TIMEOUT:
+        return SmokeStatus.TIMEOUT
+    return SmokeStatus.PASS if result.ran else SmokeStatus.FAIL
 
 
 def _first_line(text: str, limit: int = 160) -> str:
@@ -134,51 +124,56 @@ def _first_line(text: str, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _check(entry: _Entry, result: RunResult, status: str, detail: str, **extra: Any) -> SmokeCheck:
+def _check(entry: Artifact, result: RunResult, status: SmokeStatus, detail: str, **extra: Any) -> SmokeCheck:
     return SmokeCheck(target=entry.target, path=str(entry.path), runner=result.runner, status=status,
                       seconds=result.seconds, detail=detail, exit_code=result.exit_code, **extra)
 
 
-def _judge_args(entry: _Entry, result: RunResult, opts: SmokeOptions) -> SmokeCheck:
+def _judge_args(entry: Artifact, result: RunResult, opts: SmokeOptions) -> SmokeCheck:
     status = _status_of(result)
-    if status != PASS:
+    if status != SmokeStatus.PASS:
         return _check(entry, result, status, result.reason or status, output=result.stdout or "")
     output = (result.stdout or "") + result.stderr
-    if result.outcome == "signaled" or result.exit_code != opts.expect_exit:
+    if result.outcome == RunOutcome.SIGNALED or result.exit_code != opts.expect_exit:
         why = result.reason or f"exit {result.exit_code}, expected {opts.expect_exit}"
         tail = _first_line(result.stderr)
-        return _check(entry, result, FAIL, why + (f": {tail}" if tail else ""), output=result.stdout or "")
+        return _check(entry, result, SmokeStatus.FAIL, why + (f": {tail}" if tail else ""), output=result.stdout or "")
     if opts.expect is not None and opts.expect not in output:
         got = _first_line(output) or "no output"
-        return _check(entry, result, FAIL, f"output lacks {opts.expect!r} (last line: {got!r})",
+        return _check(entry, result, SmokeStatus.FAIL, f"output lacks {opts.expect!r} (last line: {got!r})",
                       output=result.stdout or "")
-    return _check(entry, result, PASS, f"exit {result.exit_code}", output=result.stdout or "")
+    return _check(entry, result, SmokeStatus.PASS, f"exit {result.exit_code}", output=result.stdout or "")
 
 
-def _plan_or_check(entry: _Entry) -> RunPlan | SmokeCheck:
+def _plan_or_check(entry: Artifact) -> RunPlan | SmokeCheck:
     """The run plan, or the finished check when the artifact cannot even be planned or has no runner."""
     try:
-        the_plan = plan(entry.path)
+        plan = plan_for_artifact(entry)
     except GocrossError as exc:
-        return SmokeCheck(entry.target, str(entry.path), None, COULD_NOT_RUN, 0.0, str(exc))
-    if the_plan.choice is None:
-        return SmokeCheck(entry.target, str(entry.path), None, NOT_RUN, 0.0, the_plan.reason or "no runner")
-    return the_plan
+        return SmokeCheck(entry.target, str(entry.path), None, SmokeStatus.COULD_NOT_RUN, 0.0, str(exc))
+    if plan.choice is None:
+        return SmokeCheck(entry.target, str(entry.path), None, SmokeStatus.NOT_RUN, 0.0, plan.reason or "no runner")
+    return plan
 
 
-def _smoke_args(entry: _Entry, opts: SmokeOptions) -> SmokeCheck:
-    the_plan = _plan_or_check(entry)
-    if isinstance(the_plan, SmokeCheck):
-        return the_plan
-    result = execute_plan(the_plan, opts.args, timeout=_limit(the_plan, opts), capture=True,
-                          cwd=entry.path.parent, env=opts.env)
+def _smoke_args(entry: Artifact, opts: SmokeOptions) -> SmokeCheck:
+    plan = _plan_or_check(entry)
+    if isinstance(plan, SmokeCheck):
+        return plan
+    result = plan.run(opts.args, timeout=_limit(plan, opts), capture=True, cwd=_folder(entry), env=opts.env)
     return _judge_args(entry, result, opts)
 
 
-def _limit(the_plan: RunPlan, opts: SmokeOptions) -> float | None:
+def _folder(entry: Artifact) -> Path:
+    """Where the binary runs from: its own folder, so relative paths in its arguments mean the dist."""
+    assert entry.path is not None
+    return entry.path.parent
+
+
+def _limit(plan: RunPlan, opts: SmokeOptions) -> float | None:
     if opts.timeout is not None:
         return opts.timeout if opts.timeout > 0 else None
-    factor = the_plan.choice.timeout_factor if the_plan.choice else 1.0
+    factor = plan.choice.timeout_factor if plan.choice else 1.0
     return DEFAULT_TIMEOUT * factor
 
 
@@ -220,13 +215,13 @@ class _Served:
     error: str | None
 
 
-def _serve_once(the_plan: RunPlan, opts: SmokeOptions, cwd: Path, port: int, limit: float | None) -> _Served:
+def _serve_once(plan: RunPlan, opts: SmokeOptions, cwd: Path, port: int, limit: float | None) -> _Served:
     """Start the server on ``port``, wait for it, GET the path, stop it."""
-    assert the_plan.choice is not None
+    assert plan.choice is not None
     args = [a.replace("{port}", str(port)) for a in opts.args]
     env = {**opts.env, **({opts.port_env: str(port)} if opts.port_env else {})}
-    running = start(the_plan, args, cwd=cwd, env=env)
-    command = the_plan.choice.command(the_plan.binary, args)
+    running = plan.start(args, cwd=cwd, env=env)
+    command = plan.choice.command(plan.binary, args)
     deadline = time.monotonic() + (limit if limit is not None else 3600.0)
     accepted = False
     while time.monotonic() < deadline and running.alive:
@@ -237,30 +232,30 @@ def _serve_once(the_plan: RunPlan, opts: SmokeOptions, cwd: Path, port: int, lim
     http, error = None, None
     if accepted:
         try:
-            http = _http_get(port, opts.path, _HTTP_TIMEOUT * the_plan.choice.timeout_factor)
+            http = _http_get(port, opts.path, _HTTP_TIMEOUT * plan.choice.timeout_factor)
         except (OSError, urllib.error.URLError) as exc:
             error = f"GET {opts.path} failed: {getattr(exc, 'reason', exc)}"
     alive = running.alive
     done = running.stop() if alive else running.wait(None)
-    result = finish(the_plan, command, done, limit)
+    result = plan.result(command, done, limit)
     if not accepted and alive:
         error = f"did not accept connections on port {port} within {limit:g} s" if limit else "never listened"
     return _Served(result, accepted, http, error)
 
 
-def _smoke_serve(entry: _Entry, opts: SmokeOptions) -> SmokeCheck:
-    the_plan = _plan_or_check(entry)
-    if isinstance(the_plan, SmokeCheck):
-        return the_plan
-    if the_plan.choice is None or not the_plan.choice.installed:
-        return _judge_args(entry, execute_plan(the_plan, opts.args), opts)  # reports why it cannot run
-    limit = _limit(the_plan, opts)
+def _smoke_serve(entry: Artifact, opts: SmokeOptions) -> SmokeCheck:
+    plan = _plan_or_check(entry)
+    if isinstance(plan, SmokeCheck):
+        return plan
+    if plan.choice is None or not plan.choice.installed:
+        return _judge_args(entry, plan.run(opts.args), opts)  # reports why it cannot run
+    limit = _limit(plan, opts)
     served = None
     for _attempt in range(_PORT_ATTEMPTS):
         try:
-            served = _serve_once(the_plan, opts, entry.path.parent, free_port(), limit)
+            served = _serve_once(plan, opts, _folder(entry), free_port(), limit)
         except OSError as exc:  # the runner vanished between planning and starting
-            return SmokeCheck(entry.target, str(entry.path), the_plan.choice.name, COULD_NOT_RUN, 0.0,
+            return SmokeCheck(entry.target, str(entry.path), plan.choice.name, SmokeStatus.COULD_NOT_RUN, 0.0,
                               f"could not start: {exc.strerror or exc}")
         if served.accepted or "address already in use" not in served.result.stderr:
             break
@@ -268,27 +263,27 @@ def _smoke_serve(entry: _Entry, opts: SmokeOptions) -> SmokeCheck:
     return _judge_serve(entry, served, opts)
 
 
-def _judge_serve(entry: _Entry, served: _Served, opts: SmokeOptions) -> SmokeCheck:
+def _judge_serve(entry: Artifact, served: _Served, opts: SmokeOptions) -> SmokeCheck:
     result = served.result
     if not served.accepted:
         if served.error:  # still running at the deadline, never listening
-            return _check(entry, result, TIMEOUT, served.error)
+            return _check(entry, result, SmokeStatus.TIMEOUT, served.error)
         status = _status_of(result)
-        if status != PASS:
+        if status != SmokeStatus.PASS:
             return _check(entry, result, status, result.reason or status)
         tail = _first_line(result.stderr)
         why = f"exited ({result.exit_code}) before accepting connections" + (f": {tail}" if tail else "")
-        return _check(entry, result, FAIL, why)
+        return _check(entry, result, SmokeStatus.FAIL, why)
     if served.http is None:
-        return _check(entry, result, FAIL, served.error or "no HTTP answer")
+        return _check(entry, result, SmokeStatus.FAIL, served.error or "no HTTP answer")
     code, body = served.http
     if code != opts.expect_status:
-        return _check(entry, result, FAIL, f"HTTP {code}, expected {opts.expect_status}", http_status=code,
+        return _check(entry, result, SmokeStatus.FAIL, f"HTTP {code}, expected {opts.expect_status}", http_status=code,
                       output=body)
     if opts.expect is not None and opts.expect not in body:
-        return _check(entry, result, FAIL, f"body lacks {opts.expect!r}: {_first_line(body)!r}",
+        return _check(entry, result, SmokeStatus.FAIL, f"body lacks {opts.expect!r}: {_first_line(body)!r}",
                       http_status=code, output=body)
-    return _check(entry, result, PASS, f"HTTP {code} {_first_line(body)!r}", http_status=code, output=body)
+    return _check(entry, result, SmokeStatus.PASS, f"HTTP {code} {_first_line(body)!r}", http_status=code, output=body)
 
 
 def default_jobs() -> int:
@@ -304,7 +299,9 @@ def smoke(dist: str | os.PathLike[str], options: SmokeOptions | None = None, *, 
     """
     opts = options or SmokeOptions()
     root = Path(dist)
-    entries, skipped = read_artifacts(root)
+    manifest = read_manifest(root)
+    entries = list(manifest.built)
+    skipped = [a.target for a in manifest.artifacts if a not in manifest.built]
     if targets:
         entries = [e for e in entries if matches(e.target, targets)]
     if not entries:

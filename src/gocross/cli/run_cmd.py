@@ -59,41 +59,41 @@ def run(app: App, binary: str, args: tuple[str, ...], timeout: float | None, pri
     runner here, 127 runner not installed (with the install command), 132 the (emulated) CPU lacks an
     instruction the binary uses (SIGILL), 124 timed out.
     """
-    from gocross.launch import execute_plan, plan, raise_for_outcome
+    from gocross.launch import RunOutcome, plan_for, raise_for_outcome
 
     if args[:1] == ("--",):  # `gocross run BINARY -- ARGS`: the separator is ours, not the program's
         args = args[1:]
-    the_plan = plan(binary, target=target, variant=variant, cpu=cpu)
+    plan = plan_for(binary, target=target, variant=variant, cpu=cpu)
     if print_only:
-        _print_plan(app, the_plan, args, as_json)
+        _print_plan(app, plan, args, as_json)
         return
     if as_json:
-        result = execute_plan(the_plan, args, timeout=timeout, capture=True)
+        result = plan.run(args, timeout=timeout, capture=True)
         app.print_json(result.to_json())
         sys.exit(_exit_code_for(result))
     sys.stdout.flush()
-    result = raise_for_outcome(execute_plan(the_plan, args, timeout=timeout, capture=False))
+    result = raise_for_outcome(plan.run(args, timeout=timeout, capture=False))
     for line in result.runner_messages:
         logger.info("%s: %s", result.runner, line)
-    if result.outcome == "signaled":
-        click.echo(f"gocross: {the_plan.binary.name} {result.reason}", err=True)
+    if result.outcome == RunOutcome.SIGNALED:
+        click.echo(f"gocross: {plan.binary.name} {result.reason}", err=True)
     sys.exit(result.exit_code or 0)
 
 
-def _print_plan(app: App, the_plan: RunPlan, args: tuple[str, ...], as_json: bool) -> None:
+def _print_plan(app: App, plan: RunPlan, args: tuple[str, ...], as_json: bool) -> None:
     if as_json:
-        choice = the_plan.choice
+        choice = plan.choice
         app.print_json({
-            "binary": str(the_plan.binary), "target": the_plan.target, "variant": the_plan.variant,
+            "binary": str(plan.binary), "target": plan.target, "variant": plan.variant,
             "runner": choice.name if choice else None, "installed": choice.installed if choice else False,
             "install_hint": choice.install_hint if choice else None,
             "env": dict(choice.env) if choice else {},
-            "command": choice.command(the_plan.binary, args) if choice else None,
-            "reason": the_plan.reason,
+            "command": choice.command(plan.binary, args) if choice else None,
+            "reason": plan.reason,
         })
         return
-    click.echo(_shown_command(the_plan, args))
-    choice = the_plan.choice
+    click.echo(_shown_command(plan, args))
+    choice = plan.choice
     if choice is not None and not choice.installed:
         click.echo(f"gocross: {choice.program} is not installed; install it with `{choice.install_hint}`",
                    err=True)
