@@ -104,6 +104,7 @@ def test_reproducible_from_two_directories(tmp_path: Path) -> None:
     assert digests[0] == digests[1]
 
 
+@pytest.mark.slow  # the second build starts from an empty GOCACHE, by design: the standard library, every run
 def test_check_reproducible(tmp_path: Path) -> None:
     mod = write_module(tmp_path / "tiny", TINY)
     proc = gocross("build", mod, "-t", "linux/amd64", "--check-reproducible")
@@ -175,6 +176,7 @@ def _default_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+@pytest.mark.slow  # a cold GOCACHE, by design: the standard library for two architectures, every run
 def test_ctrl_c_keeps_finished_targets_only(tmp_path: Path) -> None:
     """Interrupt while a cold compile is running: no partial binary, a manifest of the finished target."""
     mod = write_module(tmp_path / "int", TINY)
