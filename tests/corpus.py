@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -69,11 +69,12 @@ def _build_one(toolchain: Toolchain, moddir: Path, out: Path, goos: str, goarch:
 
 
 def build_corpus(toolchain: Toolchain, outdir: Path, *, jobs: int = 2,
-                 env: Mapping[str, str] | None = None) -> dict[tuple[str, str], Path]:
-    """Build hello world for every buildable target into outdir; return {(goos, goarch): path}."""
+                 env: Mapping[str, str] | None = None,
+                 targets: Sequence[tuple[str, str]] | None = None) -> dict[tuple[str, str], Path]:
+    """Build hello world for every buildable target (or only ``targets``) into outdir; return {(goos, goarch): path}."""
     outdir.mkdir(parents=True, exist_ok=True)
     moddir = write_hello(outdir.with_name(outdir.name + "-src"))  # outside: the folder holds binaries only
-    targets = buildable_targets(toolchain)
+    targets = buildable_targets(toolchain) if targets is None else targets
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {
             t: pool.submit(_build_one, toolchain, moddir, outdir / output_name(*t), t[0], t[1], env or {})

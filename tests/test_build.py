@@ -56,14 +56,12 @@ def test_post_five_arches_cli(tmp_path: Path) -> None:
 
 def test_second_build_does_not_relink(hello_dist: Path) -> None:
     before = {p.name: (p.stat().st_ino, p.stat().st_size) for p in hello_dist.glob("hello_*")}
-    started = time.monotonic()
     result = build(BuildOptions(package_dir=HELLO, targets=POST_TARGETS, out_dir=hello_dist))
-    elapsed = time.monotonic() - started
     assert result.ok
     assert [a.relinked for a in result.artifacts] == [False] * 5
     after = {p.name: (p.stat().st_ino, p.stat().st_size) for p in hello_dist.glob("hello_*")}
     assert after == before
-    assert elapsed < 5 * 1.0, f"no-op rebuild of 5 targets took {elapsed:.2f}s"
+    assert [a.cached for a in result.artifacts] == [True] * 5, "a no-op rebuild ran go build"
 
 
 def test_json_output_is_the_manifest(tmp_path: Path) -> None:
@@ -106,6 +104,7 @@ def test_reproducible_from_two_directories(tmp_path: Path) -> None:
     assert digests[0] == digests[1]
 
 
+@pytest.mark.slow  # the second build starts from an empty GOCACHE, by design: the standard library, every run
 def test_check_reproducible(tmp_path: Path) -> None:
     mod = write_module(tmp_path / "tiny", TINY)
     proc = gocross("build", mod, "-t", "linux/amd64", "--check-reproducible")
@@ -170,6 +169,14 @@ def test_bad_inputs_are_one_line(tmp_path: Path) -> None:
     assert_clean_error(gocross("build", mod, "-t", "linux/*", "--name", "{name}_{os}"), 2, "same file name")
 
 
+def _default_signals() -> None:
+    """In the child: Ctrl-C and SIGTERM at their defaults. A suite started in the background inherits SIGINT
+    ignored, and a child that ignores it would legitimately finish the build instead of stopping."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@pytest.mark.slow  # a cold GOCACHE, by design: the standard library for two architectures, every run
 def test_ctrl_c_keeps_finished_targets_only(tmp_path: Path) -> None:
     """Interrupt while a cold compile is running: no partial binary, a manifest of the finished target."""
     mod = write_module(tmp_path / "int", TINY)
@@ -178,7 +185,7 @@ def test_ctrl_c_keeps_finished_targets_only(tmp_path: Path) -> None:
     # linux/amd64 first, then a second arch; one at a time so the second is mid-compile when we interrupt.
     proc = subprocess.Popen([sys.executable, "-m", "gocross", "build", str(mod), "-j", "1", "-o", str(out),
                              "-t", "linux/amd64,linux/riscv64"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
     assert proc.stderr is not None
     line = proc.stderr.readline()
     assert "linux/amd64" in line and "ok" in line, line

@@ -21,6 +21,9 @@ from gocross.toolchain import Toolchain
 
 Corpus = dict[tuple[str, str], Path]
 
+# Every port of the toolchain: on a fresh machine, the standard library for some 40 targets (~4 min of 2 cores).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def corpus(toolchain: Toolchain) -> Corpus:

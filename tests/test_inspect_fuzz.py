@@ -25,13 +25,13 @@ SEED_TARGETS = [
     ("linux", "amd64"), ("linux", "s390x"), ("linux", "arm"), ("darwin", "arm64"), ("windows", "386"),
     ("windows", "amd64"), ("js", "wasm"), ("aix", "ppc64"), ("plan9", "amd64"), ("openbsd", "arm64"),
 ]
-FUZZ = settings(max_examples=150, deadline=2000, derandomize=True,
+FUZZ = settings(max_examples=150, deadline=None, derandomize=True,  # robustness, not speed: no time limit
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @pytest.fixture(scope="module")
 def seeds(toolchain: Toolchain) -> dict[str, bytes]:
-    corpus = build_corpus(toolchain, default_cache_dir(toolchain), jobs=2)
+    corpus = build_corpus(toolchain, default_cache_dir(toolchain), jobs=2, targets=SEED_TARGETS)
     return {f"{os_}/{arch}": Path(corpus[(os_, arch)]).read_bytes() for os_, arch in SEED_TARGETS}
 
 
