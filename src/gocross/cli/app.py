@@ -51,9 +51,13 @@ class App:
         return Console(stderr=True, highlight=False, no_color=plain_output() or None)
 
     def print_json(self, data: Any) -> None:
-        from gocross.cli.direct import write_json
+        """Indented for a person at a terminal; compact (and several times faster to encode) for programs."""
+        import json
+        import sys
 
-        write_json(data)
+        indent = 2 if sys.stdout.isatty() else None
+        sys.stdout.write(json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
 
 
 pass_app = click.make_pass_decorator(App)
