@@ -157,3 +157,14 @@ def test_many_files_through_the_pool(build_go: BuildGo, tmp_path: Path) -> None:
     assert [Path(i.path).name for i in pooled] == sorted(p.name for p in folder.iterdir())
     assert isinstance(pooled[7], InspectFailure) and "truncated" in pooled[7].message
     assert {i.goos for i in pooled if not isinstance(i, InspectFailure)} == {"linux", "windows", "js", "darwin"}
+
+
+def test_json_list_of_encoded_records_is_json_dumps_of_the_list() -> None:
+    """`--json` joins the records the workers encoded; the bytes are those json.dumps gives for the list."""
+    from gocross.binary.batch import json_list
+
+    records = [{"path": "a", "deps": [], "env": {}, "slices": [{"x": [1, None]}]}, {"path": "b\nc", "error": "é"}]
+    for indent in (None, 2):
+        items = [json.dumps(r, indent=indent, ensure_ascii=False) for r in records]
+        assert json_list(items, indent) == json.dumps(records, indent=indent, ensure_ascii=False)
+        assert json_list([], indent) == "[]"

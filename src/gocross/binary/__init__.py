@@ -154,11 +154,9 @@ def inspect_many(paths: Iterable[str | os.PathLike[str]], *, runs_here: bool = T
 
 def inspect_many_records(paths: Iterable[str | os.PathLike[str]], *, runs_here: bool = True,
                          jobs: int | None = None) -> list[dict[str, Any]]:
-    """``[to_json(i) for i in inspect_many(paths)]``, with the conversion done in the worker processes too
-    (what ``gocross inspect --json`` prints); a failure is ``{"path", "error"}``."""
-    from gocross.binary import batch
-
-    return batch.inspect_records(list(iter_files(paths)), runs_here=runs_here, jobs=jobs)
+    """``[to_json(i) for i in inspect_many(paths)]``: the records ``--json`` prints; a failure is
+    ``{"path", "error"}``."""
+    return [to_json(info) for info in inspect_many(paths, runs_here=runs_here, jobs=jobs)]
 
 
 __all__ = [

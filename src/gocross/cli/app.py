@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import json
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -50,13 +52,17 @@ class App:
 
         return Console(stderr=True, highlight=False, no_color=plain_output() or None)
 
-    def print_json(self, data: Any) -> None:
+    @property
+    def json_indent(self) -> int | None:
         """Indented for a person at a terminal; compact (and several times faster to encode) for programs."""
-        import json
-        import sys
+        return 2 if sys.stdout.isatty() else None
 
-        indent = 2 if sys.stdout.isatty() else None
-        sys.stdout.write(json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
+    def print_json(self, data: Any) -> None:
+        self.print_json_text(json.dumps(data, indent=self.json_indent, ensure_ascii=False))
+
+    def print_json_text(self, text: str) -> None:
+        """JSON already encoded with ``json_indent`` (e.g. by inspect's worker processes)."""
+        sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
 

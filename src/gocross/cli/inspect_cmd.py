@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from gocross.binary import BinaryInfo, InspectFailure, inspect_many, inspect_many_records
+from gocross.binary import BinaryInfo, InspectFailure, inspect_many, iter_files
 from gocross.cli.app import App, pass_app
 from gocross.errors import InspectError
 
@@ -36,12 +36,14 @@ def inspect(app: App, paths: tuple[Path, ...], as_json: bool) -> None:
 
 def _inspect_json(app: App, paths: Sequence[Path]) -> None:
     """The JSON list; InspectError (exit 6) afterwards when a file could not be read."""
-    records = inspect_many_records(paths)  # converted to JSON in the worker processes too
-    _check_found(records, paths)
-    app.print_json(records)
-    failures = sum(1 for r in records if "error" in r)
+    from gocross.binary import batch
+
+    encoded = batch.encode_files(list(iter_files(paths)), runs_here=True, jobs=None, indent=app.json_indent)
+    _check_found(encoded, paths)
+    app.print_json_text(batch.json_list([e.text for e in encoded], app.json_indent))
+    failures = sum(1 for e in encoded if e.failed)
     if failures:
-        raise InspectError(f"{failures} of {len(records)} files could not be inspected (see above).")
+        raise InspectError(f"{failures} of {len(encoded)} files could not be inspected (see above).")
 
 
 def _inspect_text(paths: Sequence[Path], verbose: int) -> None:
