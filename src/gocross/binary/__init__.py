@@ -147,7 +147,7 @@ def inspect_many(paths: Iterable[str | os.PathLike[str]], *, runs_here: bool = T
     in order-preserving chunks; a smaller one stays in this process, where a pool would cost more to start
     than it saves.
     """
-    from gocross.binary import batch
+    from gocross.binary import batch  # here: batch imports this package's _inspect
 
     return batch.inspect_files(list(iter_files(paths)), runs_here=runs_here, jobs=jobs)
 

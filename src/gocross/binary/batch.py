@@ -4,8 +4,9 @@ Inspecting one file is pure CPU work in Python (≈0.3 ms), so a folder of thous
 one core under the GIL; worker processes are the only way to use the others. The files are cut into
 chunks, in order; each chunk is inspected in a worker with its own runner cache (``verdict`` asks the runner
 table once per target and chunk, not once per file), and ``Executor.map`` hands the chunks back in order.
-A small batch stays in this process: starting a pool costs tens of milliseconds, more than it saves below
-``_POOL_MIN_FILES`` files on the two-core machines this is measured on (benchmarks/bench_inspect.py).
+A small batch stays in this process: importing the pool machinery and forking the workers costs some 30 ms,
+which a second core only wins back after a few hundred files (≈0.12–0.3 ms each); ``_POOL_MIN_FILES`` is
+set above that break-even, so a folder of a build's artifacts never pays for a pool.
 
 For ``gocross inspect --json`` the workers also encode each record as JSON text (``encode_files``): sending
 BinaryInfo objects back and encoding them here would cost this process, serially, about a third of what

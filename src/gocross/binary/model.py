@@ -152,7 +152,13 @@ def to_json(info: Any) -> dict[str, Json]:
     """The JSON record of a schema object (fields in declaration order), or ``{"path", "error"}`` of a failure."""
     if isinstance(info, InspectFailure):
         return {"path": info.path, "error": info.message}
-    return {name: enc(getattr(info, name)) for name, enc, _dec in _codec(type(info))}
+    return _encode(info)
+
+
+def _encode(obj: Any) -> dict[str, Json]:
+    # The hot loop of `--json` over many files: scalar fields (most of them) skip the call.
+    return {name: value if enc is _same else enc(value)
+            for name, enc, _dec in _codec(type(obj)) for value in (getattr(obj, name),)}
 
 
 def from_json(cls: type[T], d: Mapping[str, Json]) -> T:
@@ -180,7 +186,7 @@ def _converters(tp: Any) -> tuple[_Convert, _Convert]:
     """(to JSON, from JSON) for one annotation; plain JSON scalars pass through unchanged."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return to_json, functools.partial(from_json, tp)
+        return _encode, functools.partial(from_json, tp)
     if origin in (types.UnionType, typing.Union):
         (inner,) = [a for a in args if a is not type(None)]  # the schema's only union is "X | None"
         enc, dec = _converters(inner)
