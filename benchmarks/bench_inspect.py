@@ -1,47 +1,38 @@
-"""gocross inspect vs `file` + `go version -m`, whole processes, in one run, alternating; plus in-process speed.
+"""gocross inspect vs `file` + `go version -m` on a folder of 10,000 Go binaries, whole processes, alternating.
 
-The corpus is one hello world per target `go tool dist list` builds without cgo (built, or reused from the
-tests' cache). Each round runs (a) ``gocross inspect --json DIR`` and (b) ``file FILES`` then
-``go version -m FILES`` — the two tools a person combines today, each over all files in one process — and
-the single-file case (one binary: ``gocross inspect --json F`` vs ``file F`` + ``go version -m F``), and the
-text form for people (``gocross inspect DIR``, piped: a terminal adds rich's colouring). gocross
-is the ``gocross`` command as pip writes it (_common.console_script), under two interpreters: this one, and
-a clean venv (as pipx installs it) that skips the start-up hooks this machine's base interpreter runs (see
-_common.clean_venv_python). Prints medians, the ratios and binaries/s; then ``gocross.binary.inspect``
-in-process, with and without the runs-here verdict.
+What a person with many binaries does today: ``file FILES`` and ``go version -m FILES`` — the two tools
+combined give roughly what one ``gocross inspect --json DIR`` prints. The folder holds hard links to the
+tests' corpus (one hello world per target `go tool dist list` builds without cgo, tests/corpus.py), cycled
+to ``--files`` names, so every format and architecture is in the mix. Each round runs, in turn:
 
-    python benchmarks/bench_inspect.py [--rounds 7] [--dir DIR]
+* ``gocross inspect --json DIR`` (both cores: large batches go to a process pool), under this interpreter
+  and a clean venv (_common.clean_venv_python: as pipx installs it, without this machine's start-up hooks);
+* the same pinned to one core (``taskset -c 0``), for the single-core figure;
+* ``file FILES`` then ``go version -m FILES``, both with all files in one argv when it fits in ARG_MAX, else
+  in the same chunks for both (``go version -m`` exits 1 on the wasm and plan9 files it cannot read);
+* one file: ``gocross inspect FILE`` (the text a person reads), ``--json FILE``, and ``file F`` +
+  ``go version -m F``, and the clean venv's bare ``python -c pass`` for scale.
+
+gocross is the ``gocross`` command as pip writes it (_common.console_script). Prints medians of wall time,
+the CPU time of each process tree, the ratios (file + go) / gocross and binaries/s.
+
+    python benchmarks/bench_inspect.py [--rounds 5] [--files 10000] [--dir CORPUS]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
-import statistics
-import subprocess
+import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import clean_venv_python, console_script, machine, precompile_gocross  # noqa: E402
-
-
-def run(argv: Sequence[str | Path], ok: Sequence[int] = (0,)) -> tuple[float, float]:
-    """(wall, CPU) seconds of one process; `go version -m` exits 1 on files it cannot read, which is fine."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run([str(a) for a in argv], capture_output=True, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode not in ok:
-        raise SystemExit(f"{argv[:3]} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+from _common import Sample, clean_venv_python, console_script, machine, median, precompile_gocross, timed  # noqa: E402
 
 
 def corpus(folder: Path | None) -> list[Path]:
@@ -50,78 +41,101 @@ def corpus(folder: Path | None) -> list[Path]:
     from gocross.toolchain import find_toolchain
 
     tc = find_toolchain()
-    out = folder or default_cache_dir(tc)
-    built = build_corpus(tc, out, jobs=2)
+    built = build_corpus(tc, folder or default_cache_dir(tc), jobs=2)
     return sorted(built.values())
 
 
-def whole_process(files: list[Path], go: str, rounds: int, pythons: dict[str, tuple[Path, Path]]) -> None:
-    """Alternate, per round: gocross under each interpreter, then `file` + `go version -m`; all files, one file.
-
-    ``pythons`` maps a label to (interpreter, its gocross console script).
-    """
-    folder = files[0].parent
-    one = next(f for f in files if f.name == "hello-linux-amd64")
-    ours: dict[str, list[float]] = {k: [] for k in pythons}
-    text: dict[str, list[float]] = {k: [] for k in pythons}
-    single_ours: dict[str, list[float]] = {k: [] for k in pythons}
-    bare: dict[str, list[float]] = {k: [] for k in pythons}
-    theirs, single_theirs = [], []
-    for _ in range(rounds):
-        for label, (python, script) in pythons.items():
-            ours[label].append(run([script, "inspect", "--json", folder])[0])
-            text[label].append(run([script, "inspect", folder])[0])
-            single_ours[label].append(run([script, "inspect", "--json", one])[0])
-            bare[label].append(run([python, "-c", "pass"])[0])
-        theirs.append(run(["file", *files])[0] + run([go, "version", "-m", *files], ok=(0, 1))[0])
-        single_theirs.append(run(["file", one])[0] + run([go, "version", "-m", one])[0])
-    n = len(files)
-    t, st = statistics.median(theirs), statistics.median(single_theirs)
-    print(f"corpus: {n} binaries in {folder}")
-    print(f"file + go version -m: {n} files {t * 1000:6.1f} ms ({n / t:5.0f} binaries/s) | 1 file {st * 1000:5.1f} ms")
-    for label in pythons:
-        o, tx, so, b = (statistics.median(x[label]) for x in (ours, text, single_ours, bare))
-        print(f"gocross inspect --json, {label}: {n} files {o * 1000:6.1f} ms ({n / o:5.0f} binaries/s, "
-              f"ratio (file+go)/gocross {t / o:4.2f}x) | 1 file {so * 1000:5.1f} ms (ratio {st / so:4.2f}x) | "
-              f"`python -c pass` alone {b * 1000:4.1f} ms")
-        print(f"  text output (no --json; piped, so uncoloured): {n} files {tx * 1000:6.1f} ms (ratio {t / tx:4.2f}x)")
+def link_folder(sources: Sequence[Path], count: int, folder: Path) -> list[Path]:
+    """``count`` hard links to ``sources`` (cycled) in ``folder``, which must be on the sources' file system."""
+    folder.mkdir()
+    files = []
+    for i in range(count):
+        src = sources[i % len(sources)]
+        dst = folder / f"{i:05d}-{src.name}"
+        os.link(src, dst)
+        files.append(dst)
+    return files
 
 
-def in_process(files: list[Path], seconds: float = 3.0) -> None:
-    from gocross.binary import inspect
+def arg_chunks(files: Sequence[Path]) -> list[list[Path]]:
+    """All files in one argv if they fit in ARG_MAX (with room for the environment), else in chunks."""
+    budget = os.sysconf("SC_ARG_MAX") - sum(len(k) + len(v) + 2 for k, v in os.environ.items()) - 64 * 1024
+    chunks: list[list[Path]] = [[]]
+    used = 0
+    for f in files:
+        size = len(os.fsencode(f)) + 1 + 8  # the string, its NUL and its argv pointer
+        if chunks[-1] and used + size > budget:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(f)
+        used += size
+    return chunks
 
-    for verdict in (False, True):
-        n, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            for f in files:
-                inspect(f, runs_here=verdict)
-            n += len(files)
-        rate = n / (time.perf_counter() - start)
-        label = "with runs-here verdict" if verdict else "headers and Go facts "
-        print(f"in-process gocross.binary.inspect, {label}: {rate:8.0f} binaries/s "
-              f"({1e6 / rate:6.1f} µs per binary)")
+
+def file_and_go(go: str, chunks: Sequence[Sequence[Path]]) -> Sample:
+    samples = [timed(["file", *c]) for c in chunks]
+    samples += [timed([go, "version", "-m", *c], ok=(0, 1)) for c in chunks]
+    return Sample(sum(s.wall for s in samples), sum(s.cpu for s in samples), max(s.peak_rss_mib for s in samples))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--dir", type=Path, default=None, help="corpus folder (default: the tests' cache)")
     args = parser.parse_args()
     from gocross.toolchain import find_toolchain
 
     os.environ.setdefault("GOCACHE", str(Path.home() / ".cache" / "gocross-tests" / "go-build"))
-    print(machine())
-    files = corpus(args.dir)
+    print(machine(), find_toolchain().version)
+    sources = corpus(args.dir)
+    go = str(find_toolchain().go)
     precompile_gocross()
-    with tempfile.TemporaryDirectory() as tmp:
-        pythons = {}
+    with tempfile.TemporaryDirectory(dir=sources[0].parent.parent, prefix="bench-inspect-") as tmp:
+        files = link_folder(sources, args.files, Path(tmp) / "many")
+        folder = files[0].parent
+        one = next(f for f in sources if f.name == "hello-linux-amd64")
+        chunks = arg_chunks(files)
+        gocross, pythons = {}, {}
         for label, python in (("this interpreter", Path(sys.executable)),
                               ("clean venv", clean_venv_python(Path(tmp) / "venv"))):
-            folder = Path(tmp) / label.replace(" ", "-")
-            folder.mkdir()
-            pythons[label] = (python, console_script(python, folder))
-        whole_process(files, str(find_toolchain().go), args.rounds, pythons)
-    in_process(files)
+            (Path(tmp) / label.replace(" ", "-")).mkdir()
+            gocross[label] = console_script(python, Path(tmp) / label.replace(" ", "-"))
+            pythons[label] = python
+        taskset = shutil.which("taskset")
+        cases: dict[str, list[Sample]] = {}
+
+        def add(name: str, sample: Sample) -> None:
+            cases.setdefault(name, []).append(sample)
+
+        for _ in range(args.rounds):
+            for label, script in gocross.items():
+                add(f"gocross inspect --json DIR, {label}", timed([script, "inspect", "--json", folder]))
+            if taskset:
+                add("gocross inspect --json DIR, clean venv, one core",
+                    timed([taskset, "-c", "0", gocross["clean venv"], "inspect", "--json", folder]))
+            add("file + go version -m", file_and_go(go, chunks))
+            for label, script in gocross.items():
+                add(f"1 file: gocross inspect FILE, {label}", timed([script, "inspect", one]))
+                add(f"1 file: gocross inspect --json FILE, {label}", timed([script, "inspect", "--json", one]))
+            add("1 file: file + go version -m", file_and_go(go, [[one]]))
+            add("1 file: `python -c pass` alone, clean venv", timed([pythons["clean venv"], "-c", "pass"]))
+        report(cases, len(files), len(chunks), args.rounds)
+
+
+def report(cases: dict[str, list[Sample]], n: int, nchunks: int, rounds: int) -> None:
+    print(f"{n} files (hard links to one binary per target); `file` and `go version -m` got them in {nchunks} "
+          f"argv chunk(s); medians of {rounds} rounds")
+    theirs = median([s.wall for s in cases["file + go version -m"]])
+    theirs_one = median([s.wall for s in cases["1 file: file + go version -m"]])
+    for name, samples in cases.items():
+        wall, cpu = median([s.wall for s in samples]), median([s.cpu for s in samples])
+        base = theirs_one if name.startswith("1 file") else theirs
+        count = 1 if name.startswith("1 file") else n
+        theirs_case = name.endswith(("file + go version -m", "alone, clean venv"))
+        ratio = "" if theirs_case else f"  ratio (file+go)/gocross {base / wall:5.2f}x"
+        print(f"{name:<52} {wall * 1000:8.1f} ms wall {cpu * 1000:8.1f} ms CPU "
+              f"{count / wall:8.0f} binaries/s{ratio}")
 
 
 if __name__ == "__main__":

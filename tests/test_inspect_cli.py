@@ -66,12 +66,9 @@ def test_verbose_shows_evidence(build_go: BuildGo) -> None:
     assert proc.returncode == 0 and "evidence" in proc.stdout and "plan9/amd64" in proc.stdout
 
 
-def test_direct_path_matches_click(build_go: BuildGo, tmp_path: Path) -> None:
-    """`inspect [--json] PATH` skips click (gocross.cli.direct); `inspect [--json] -- PATH` goes through it.
-
-    Both must print the same bytes and exit the same way, for good files, bad ones and missing ones, in
-    both output forms.
-    """
+def test_double_dash_form_matches(build_go: BuildGo, tmp_path: Path) -> None:
+    """`inspect [--json] -- PATH` (paths after click's end of options) prints the same bytes and exits the
+    same way as `inspect [--json] PATH`, for good files, bad ones and missing ones, in both output forms."""
     folder = tmp_path / "dist"
     folder.mkdir()
     (folder / "app").write_bytes(build_go(HELLO_SOURCE, "linux", "arm64").read_bytes())
@@ -100,14 +97,15 @@ def test_plain_text_is_what_rich_prints_without_colour(build_go: BuildGo, tmp_pa
     from rich.console import Console
     from rich.text import Text
 
-    from gocross.binary import inspect_many_records
+    from gocross.binary import BinaryInfo, inspect_many
     from gocross.cli.inspect_text import blocks
 
     (tmp_path / "a").write_bytes(build_go(HELLO_SOURCE, "linux", "arm64").read_bytes())
     (tmp_path / "b").write_bytes(build_go(HELLO_SOURCE, "darwin", "arm64").read_bytes())
     plain = gocross("-v", "inspect", tmp_path).stdout
     out = Text()
-    for i, line in enumerate(blocks(inspect_many_records([tmp_path]), verbose=1)):  # type: ignore[arg-type]
+    infos = [i for i in inspect_many([tmp_path]) if isinstance(i, BinaryInfo)]
+    for i, line in enumerate(blocks(infos, verbose=1)):
         out.append("\n" if i else "")
         for text, style in line:
             out.append(text, style or None)
@@ -119,45 +117,54 @@ def test_plain_text_is_what_rich_prints_without_colour(build_go: BuildGo, tmp_pa
     assert "evidence" in plain and "runs here    EMULATED" in plain
 
 
-def test_plain_inspect_recognises_only_the_plain_form() -> None:
-    from gocross.cli.direct import plain_inspect
-
-    assert plain_inspect(["inspect", "--json", "a", "b"]) == ([Path("a"), Path("b")], True)
-    assert plain_inspect(["inspect", "a", "--json"]) == ([Path("a")], True)
-    assert plain_inspect(["inspect", "a", "b"]) == ([Path("a"), Path("b")], False)
-    for args in (["inspect"], ["inspect", "--json"], ["inspect", "--json", "-v", "a"], ["inspect", "-v", "a"],
-                 ["inspect", "--json", "--", "a"], ["inspect", "--", "a"], ["build", "--json", "a"], ["build", "a"],
-                 ["inspect", "--json", "--json", "a"], ["inspect", "--json", ""], ["--go", "x", "inspect", "a"],
-                 ["inspect", "--help"]):
-        assert plain_inspect(args) is None, args
-
-
-def test_plain_forms_load_only_what_they_need(build_go: BuildGo, tmp_path: Path) -> None:
-    """`inspect --json` is run once per artifact by scripts and `inspect` where people ran `file`, so start-up
-    is most of their cost: piped, neither may load click, rich, dataclasses (and the inspect/ast/dis modules
-    behind it), subprocess or the toolchain module, even for binaries whose verdict needs qemu, node
-    (js/wasm) or wasmtime."""
-    import subprocess
-    import sys
-
+def test_verdict_runners_through_the_command(build_go: BuildGo, tmp_path: Path) -> None:
+    """Piped, both forms give every file its verdict, including binaries whose runner is qemu, node (js/wasm)
+    or wasmtime."""
     folder = tmp_path / "dist"
     folder.mkdir()
     for goos, goarch in (("linux", "arm64"), ("js", "wasm"), ("wasip1", "wasm"), ("darwin", "arm64")):
         (folder / f"app-{goos}-{goarch}").write_bytes(build_go(HELLO_SOURCE, goos, goarch).read_bytes())
-    heavy = ("click", "rich", "dataclasses", "inspect", "subprocess", "shutil", "gocross.toolchain",
-             "gocross.binary.model")
-    # Only what gocross loads counts: some interpreters' site hooks import shutil or typing before any code.
-    code = ("import sys\nbefore = set(sys.modules)\nfrom gocross.cli import main\n"
-            "main(['inspect', *sys.argv[1:]])\n"
-            f"print('LOADED', [m for m in {heavy!r} if m in set(sys.modules) - before], file=sys.stderr)\n")
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     for form in (["--json"], []):
-        proc = subprocess.run([sys.executable, "-c", code, *form, str(folder)], capture_output=True, text=True,
-                              check=False, env=env)
+        proc = gocross("inspect", *form, folder, env=env)
         assert proc.returncode == 0, proc.stderr
-        assert "LOADED []" in proc.stderr
         if form:
             runners = [e["runs_here"]["runner"] for e in json.loads(proc.stdout)]
             assert runners == [None, "node", "qemu-user", "wasmtime"]
         else:
             assert proc.stdout.count("runs here") == 4 and "EMULATED — runs emulated" in proc.stdout
+
+
+def test_many_files_through_the_pool(build_go: BuildGo, tmp_path: Path) -> None:
+    """A batch large enough for the process pool gives the same records, in the same order, as one process,
+    with a file that cannot be read kept in its place."""
+    from gocross.binary import InspectFailure, inspect_many, to_json
+    from gocross.binary.batch import _POOL_MIN_FILES
+
+    sources = []
+    for goos, goarch in (("linux", "arm64"), ("windows", "amd64"), ("js", "wasm"), ("darwin", "arm64")):
+        sources.append(tmp_path / f"{goos}-{goarch}")
+        sources[-1].write_bytes(build_go(HELLO_SOURCE, goos, goarch).read_bytes())
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(_POOL_MIN_FILES + 10):
+        os.link(sources[i % len(sources)], folder / f"f{i:04d}")
+    (folder / "f0007").unlink()
+    (folder / "f0007").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(40))
+    pooled = inspect_many([folder], jobs=2)
+    alone = inspect_many([folder], jobs=1)
+    assert [to_json(i) for i in pooled] == [to_json(i) for i in alone]
+    assert [Path(i.path).name for i in pooled] == sorted(p.name for p in folder.iterdir())
+    assert isinstance(pooled[7], InspectFailure) and "truncated" in pooled[7].message
+    assert {i.goos for i in pooled if not isinstance(i, InspectFailure)} == {"linux", "windows", "js", "darwin"}
+
+
+def test_json_list_of_encoded_records_is_json_dumps_of_the_list() -> None:
+    """`--json` joins the records the workers encoded; the bytes are those json.dumps gives for the list."""
+    from gocross.binary.batch import json_list
+
+    records = [{"path": "a", "deps": [], "env": {}, "slices": [{"x": [1, None]}]}, {"path": "b\nc", "error": "é"}]
+    for indent in (None, 2):
+        items = [json.dumps(r, indent=indent, ensure_ascii=False) for r in records]
+        assert json_list(items, indent) == json.dumps(records, indent=indent, ensure_ascii=False)
+        assert json_list([], indent) == "[]"

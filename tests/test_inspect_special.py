@@ -304,3 +304,17 @@ def test_universal_macho(tmp_path: Path, build_go: BuildGo) -> None:
 def test_inspect_bytes_matches_file(build_go: BuildGo) -> None:
     path = build_go(HELLO_SOURCE, "windows", "amd64")
     assert inspect_bytes(path.read_bytes(), str(path)) == inspect(path, runs_here=False)
+
+
+def test_reader_facts_are_schema_fields_or_hints() -> None:
+    """Facts declares no second schema: each field is a BinaryInfo field (same name) or a reader hint, and
+    no hint is a record key."""
+    import dataclasses
+
+    from gocross.binary import BinaryInfo
+    from gocross.binary.facts import READER_HINTS, Facts
+
+    schema = {f.name for f in dataclasses.fields(BinaryInfo)}
+    ours = {f.name for f in dataclasses.fields(Facts)}
+    assert ours - READER_HINTS <= schema and not READER_HINTS & schema and ours >= READER_HINTS
+    assert set(Facts(format="ELF", machine="x86-64").schema_values()) == ours - READER_HINTS - {"go_version"}

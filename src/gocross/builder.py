@@ -31,7 +31,7 @@ from gocross.plan import BuildOptions, BuildPlan, BuildStep, make_plan
 from gocross.toolchain import Toolchain
 
 if TYPE_CHECKING:
-    from gocross.binary.jsonout import InfoRecord
+    from gocross.binary import BinaryInfo
 from gocross.waiting import result_interruptibly
 
 TMP_MARK = ".gocross-tmp-"
@@ -272,32 +272,30 @@ def _seed_temporary(output: Path, tmp: Path) -> int | None:
         return None
 
 
-def _verify(step: BuildStep, built: Path) -> tuple[InfoRecord | None, str | None]:
-    """Inspect what Go wrote and check it is what was asked for; a mismatch fails the target.
-
-    Works on the inspection's JSON record, the form artifacts.json stores, so no dataclass is built and
-    converted back for every artifact.
-    """
-    from gocross.binary import inspect_record
+def _verify(step: BuildStep, built: Path) -> tuple[BinaryInfo | None, str | None]:
+    """Inspect what Go wrote and check it is what was asked for; a mismatch fails the target."""
+    from gocross.binary import inspect
     from gocross.errors import InspectError
 
     try:
-        info = inspect_record(built, runs_here=False)
+        info = inspect(built, runs_here=False)
     except InspectError as exc:
         return None, f"the output cannot be read back as a binary: {exc}"
     t = step.target
-    got = (info["goos"], info["goarch"], info["variant"] if t.variant else None)
+    got = (info.goos, info.goarch, info.variant if t.variant else None)
     if got != (t.goos, t.goarch, t.variant):
         what = "/".join(str(x) for x in got if x)
         return info, (f"go build produced a {what} binary, not the {t.name} that was asked for "
-                      f"({info['description']})")
+                      f"({info.description})")
     return info, None
 
 
-def _inspection(info: InfoRecord, output: Path) -> dict[str, Any]:
+def _inspection(info: BinaryInfo, output: Path) -> dict[str, Any]:
     """The inspection artifacts.json records: the facts read before the rename, with the final name (relative,
     like the manifest's own paths). No runs-here verdict: that is a fact about this host, not the build."""
-    data: dict[str, Any] = dict(info)
+    from gocross.binary import to_json
+
+    data = to_json(info)
     data["path"] = output.name
     data["runs_here"] = None
     return data

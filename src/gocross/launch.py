@@ -260,7 +260,7 @@ def plan_for_artifact(artifact: Artifact) -> RunPlan:
     if artifact.inspection is None:
         return plan_for(artifact.path)
     record = {**artifact.inspection, "path": str(artifact.path), "runs_here": None}
-    return _plan(artifact.path, _found(artifact.path, BinaryInfo.from_json(record)), None, None)  # type: ignore[arg-type]
+    return _plan(artifact.path, _found(artifact.path, BinaryInfo.from_json(record)), None, None)
 
 
 def _plan(path: Path, found: _Found, variant: str | None, cpu: str | None) -> RunPlan:

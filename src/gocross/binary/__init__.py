@@ -6,47 +6,42 @@ side effects. Damaged files raise InspectError; files that are simply not Go pro
 ``is_go=False``. The format libraries (lief, pyelftools, ...) are test oracles only: their import time alone
 would make a single ``gocross inspect`` slower than ``file``.
 
-The readers produce the JSON record (``jsonout``); ``inspect``/``inspect_many`` wrap it in the frozen
-dataclasses of ``model``, while ``inspect_record``/``inspect_many_records`` return it as is, for
-``gocross inspect --json``, which then never imports ``dataclasses``. The dataclass names are exported lazily.
+The result is a ``BinaryInfo`` (:mod:`gocross.binary.model`, the schema); ``to_json`` is its ``--json``
+form. ``inspect_many`` spreads a large batch over a process pool (:mod:`gocross.binary.batch`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import mmap
 import os
 import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
+from gocross.binary import macho
 from gocross.binary.assemble import facts_for, go_facts, slice_view
 from gocross.binary.facts import Facts
+from gocross.binary.model import BinaryInfo, Evidence, InspectFailure, Module, RunsHere, to_json
 from gocross.binary.reader import Corrupt, Reader
+from gocross.binary.verdict import RunnerCache, verdict
 from gocross.errors import InspectError
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
-
-if TYPE_CHECKING:
-    from gocross.binary.jsonout import FailureRecord, InfoRecord, to_json
-    from gocross.binary.model import BinaryInfo, Evidence, InspectFailure, Module, RunsHere
-    from gocross.binary.verdict import RunnerCache
 
 _FIX = "rebuild it or copy it again"
 
 
 def inspect(path: str | os.PathLike[str], *, runs_here: bool = True) -> BinaryInfo:
     """Describe one file. ``runs_here=False`` skips the verdict (which looks at this host's tools and CPU)."""
-    from gocross.binary.model import BinaryInfo
-
-    return BinaryInfo.from_json(_record(path, runs_here, None))
+    return _inspect(path, runs_here, None)
 
 
-def inspect_record(path: str | os.PathLike[str], *, runs_here: bool = True) -> InfoRecord:
-    """``inspect`` as the JSON record (``to_json(inspect(path))``, without building the dataclasses)."""
-    return _record(path, runs_here, None)
+def inspect_record(path: str | os.PathLike[str], *, runs_here: bool = True) -> dict[str, Any]:
+    """``to_json(inspect(path))``: the ``--json`` record of one file, for callers that keep plain dicts."""
+    return to_json(inspect(path, runs_here=runs_here))
 
 
-def _record(path: str | os.PathLike[str], runs_here: bool, cache: RunnerCache | None) -> InfoRecord:
+def _inspect(path: str | os.PathLike[str], runs_here: bool, cache: RunnerCache | None) -> BinaryInfo:
     p = Path(path)
     try:
         fd = os.open(p, os.O_RDONLY)
@@ -61,13 +56,11 @@ def _record(path: str | os.PathLike[str], runs_here: bool, cache: RunnerCache | 
     finally:
         os.close(fd)
     if runs_here:
-        from gocross.binary.verdict import verdict_record
-
-        info["runs_here"] = verdict_record(info, cache)
+        info = dataclasses.replace(info, runs_here=verdict(info, cache))
     return info
 
 
-def _inspect_fd(fd: int, p: Path) -> InfoRecord:
+def _inspect_fd(fd: int, p: Path) -> BinaryInfo:
     st = os.fstat(fd)
     if stat.S_ISDIR(st.st_mode):
         raise InspectError(f"{p} is a directory; pass the files in it or use inspect_many.")
@@ -91,34 +84,28 @@ def _inspect_fd(fd: int, p: Path) -> InfoRecord:
 
 def inspect_bytes(data: bytes, path: str = "<bytes>") -> BinaryInfo:
     """Describe an in-memory file (no verdict): the same readers as ``inspect``, for tests and fuzzing."""
-    from gocross.binary.model import BinaryInfo
-
     if not data:
-        return BinaryInfo.from_json(_empty(path))
+        return _empty(path)
     try:
-        return BinaryInfo.from_json(_from_buffer(data, path, len(data)))
+        return _from_buffer(data, path, len(data))
     except Corrupt as exc:
         raise InspectError(f"{path} is truncated or corrupt: {exc}; {_FIX}.") from None
 
 
-def _empty(path: str) -> InfoRecord:
+def _empty(path: str) -> BinaryInfo:
     """The record of an empty file: described by the same code as every other file that is not a program."""
-    return go_facts(Reader(b""), Facts(format="empty", description="empty file"), path, 0)
+    return go_facts(Reader(b""), Facts(format="empty", base_description="empty file"), path, 0)
 
 
-def _from_buffer(mm: mmap.mmap | bytes, path: str, size: int) -> InfoRecord:
+def _from_buffer(mm: mmap.mmap | bytes, path: str, size: int) -> BinaryInfo:
     r = Reader(mm)
-    from gocross.binary import macho
-
     if macho.is_fat(r):
         return _universal(mm, r, path, size)
     return go_facts(r, facts_for(r), path, size)
 
 
-def _universal(mm: mmap.mmap | bytes, r: Reader, path: str, size: int) -> InfoRecord:
+def _universal(mm: mmap.mmap | bytes, r: Reader, path: str, size: int) -> BinaryInfo:
     """A Mach-O universal file: inspect each slice; the top level describes the first Go slice."""
-    from gocross.binary import macho
-
     slices = []
     with memoryview(mm) as buf:
         for off, length, _cpu in macho.fat_slices(r):
@@ -128,14 +115,13 @@ def _universal(mm: mmap.mmap | bytes, r: Reader, path: str, size: int) -> InfoRe
                 slices.append(go_facts(reader, facts_for(reader), f"{path}[{off:#x}]", length))
             finally:
                 sub.release()
-    first = next((s for s in slices if s["is_go"]), slices[0] if slices else None)
+    first = next((s for s in slices if s.is_go), slices[0] if slices else None)
     if first is None:
         raise Corrupt("the universal file holds no slices")
-    arches = ", ".join(s["goarch"] or s["machine"] or "?" for s in slices)
-    top: InfoRecord = {**first, "path": path, "size": size, "format": "Mach-O universal", "slices": slices}
-    top["description"] = (f"Mach-O universal binary with {len(slices)} architectures ({arches}): "
-                          f"{first['description']}")
-    return top
+    arches = ", ".join(s.goarch or s.machine or "?" for s in slices)
+    return dataclasses.replace(
+        first, path=path, size=size, format="Mach-O universal", slices=tuple(slices),
+        description=f"Mach-O universal binary with {len(slices)} architectures ({arches}): {first.description}")
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -153,40 +139,24 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
             yield p
 
 
-def inspect_many(paths: Iterable[str | os.PathLike[str]], *,
-                 runs_here: bool = True) -> list[BinaryInfo | InspectFailure]:
-    """Inspect files and directories; a file that cannot be read becomes an InspectFailure, not an error."""
-    from gocross.binary.model import BinaryInfo, InspectFailure
+def inspect_many(paths: Iterable[str | os.PathLike[str]], *, runs_here: bool = True,
+                 jobs: int | None = None) -> list[BinaryInfo | InspectFailure]:
+    """Inspect files and directories, in order; a file that cannot be read becomes an InspectFailure.
 
-    return [InspectFailure(r["path"], r["error"]) if "error" in r else BinaryInfo.from_json(r)  # type: ignore[typeddict-item]
-            for r in inspect_many_records(paths, runs_here=runs_here)]
+    A large batch (``batch._POOL_MIN_FILES`` files or more) is spread over ``jobs`` processes (default: one per CPU)
+    in order-preserving chunks; a smaller one stays in this process, where a pool would cost more to start
+    than it saves.
+    """
+    from gocross.binary import batch  # here: batch imports this package's _inspect
 
-
-def inspect_many_records(paths: Iterable[str | os.PathLike[str]], *,
-                         runs_here: bool = True) -> list[InfoRecord | FailureRecord]:
-    """``inspect_many`` as JSON records; a failure is ``{"path", "error"}``."""
-    out: list[InfoRecord | FailureRecord] = []
-    cache: RunnerCache = {}
-    for p in iter_files(paths):
-        try:
-            out.append(_record(p, runs_here, cache))
-        except InspectError as exc:
-            out.append({"path": str(p), "error": str(exc)})
-    return out
+    return batch.inspect_files(list(iter_files(paths)), runs_here=runs_here, jobs=jobs)
 
 
-_LAZY = {"BinaryInfo": "model", "Evidence": "model", "InspectFailure": "model", "Module": "model",
-         "RunsHere": "model", "to_json": "jsonout"}
-
-
-def __getattr__(name: str) -> object:
-    """The dataclasses and ``to_json`` on first use: importing ``dataclasses`` is a visible share of a
-    one-file ``gocross inspect --json``, which needs neither."""
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f"gocross.binary.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'gocross.binary' has no attribute {name!r}")
+def inspect_many_records(paths: Iterable[str | os.PathLike[str]], *, runs_here: bool = True,
+                         jobs: int | None = None) -> list[dict[str, Any]]:
+    """``[to_json(i) for i in inspect_many(paths)]``: the records ``--json`` prints; a failure is
+    ``{"path", "error"}``."""
+    return [to_json(info) for info in inspect_many(paths, runs_here=runs_here, jobs=jobs)]
 
 
 __all__ = [
@@ -200,5 +170,6 @@ __all__ = [
     "inspect_many",
     "inspect_many_records",
     "inspect_record",
+    "iter_files",
     "to_json",
 ]

@@ -1,4 +1,4 @@
-"""From bytes to the JSON record: recognise the format, let its module read the headers, add the Go facts.
+"""From bytes to a BinaryInfo: recognise the format, let its module read the headers, add the Go facts.
 
 The Go facts have one order of trust everywhere: build info (what the go command recorded), then the
 pclntab (present in every Go binary, even stripped or pre-1.18 ones), then the format's headers. Each fact
@@ -11,12 +11,9 @@ import re
 
 from gocross.binary import buildinfo, elf, macho, pclntab, pe, plan9, wasm, xcoff
 from gocross.binary.facts import Facts
-from gocross.binary.reader import AddressMap, Corrupt, Reader
+from gocross.binary.model import BinaryInfo
+from gocross.binary.reader import Corrupt, Reader
 from gocross.variants import variable_for
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
-if TYPE_CHECKING:
-    from gocross.binary.jsonout import InfoRecord
 
 _GO_BUILD_ID = b'\xff Go build ID: "'
 _DATA_MAGICS = (
@@ -57,26 +54,25 @@ def _other(r: Reader, head: bytes) -> Facts:
         line = r.bytes(0, min(r.size, 256)).split(b"\n", 1)[0][2:].strip().decode("utf-8", "replace")
         interp = line.split()[0] if line.split() else ""
         return Facts(format="script", file_type="script", interpreter=interp or None,
-                     description=f"script for {line or 'an unnamed interpreter'}")
+                     base_description=f"script for {line or 'an unnamed interpreter'}")
     if head.startswith(b"MZ"):
-        return Facts(format="data", description="MS-DOS executable (not a Windows PE program)")
+        return Facts(format="data", base_description="MS-DOS executable (not a Windows PE program)")
     for magic, what in _DATA_MAGICS:
         if head.startswith(magic):
-            return Facts(format="data", description=what)
+            return Facts(format="data", base_description=what)
     sample = r.bytes(0, min(r.size, 512))
     if _PRINTABLE.fullmatch(sample):
-        return Facts(format="data", description="text")
-    return Facts(format="data", description="data")
+        return Facts(format="data", base_description="text")
+    return Facts(format="data", base_description="data")
 
 
-def go_facts(r: Reader, f: Facts, path: str, size: int) -> InfoRecord:
-    """Add build info, pclntab and build-ID evidence to the header facts: the file's JSON record."""
+def go_facts(r: Reader, f: Facts, path: str, size: int) -> BinaryInfo:
+    """Add build info, pclntab and build-ID evidence to the header facts: the file's record."""
     executable_format = f.format in ("ELF", "Mach-O", "PE", "XCOFF", "plan9", "wasm")
     # Last resort, a scan of the whole file (Go writes no build info into wasm: nothing to scan for).
     whole = [(0, r.size)] if executable_format and f.format != "wasm" else []
     ranges = [*f.buildinfo_ranges, *whole]
-    amap = f.addr_map if isinstance(f.addr_map, AddressMap) else None
-    bi = buildinfo.find(r, ranges, amap) if ranges else None
+    bi = buildinfo.find(r, ranges, f.addr_map) if ranges else None
     settings = bi.settings if bi else {}
     if bi is not None:
         f.cite("go_version", "Go build info" + (" (pointer form, Go < 1.18)" if bi.pointer_form else ""))
@@ -91,23 +87,16 @@ def go_facts(r: Reader, f: Facts, path: str, size: int) -> InfoRecord:
     if variant_var and variant:
         f.cite("variant", f"Go build info {variant_var}={variant}")
     go_version = bi.go_version if bi else f.go_version
-    record: InfoRecord = {
-        "path": path, "size": size, "format": f.format, "description": "", "file_type": f.file_type,
-        "bits": f.bits, "endian": f.endian, "machine": f.machine, "goos": goos, "goarch": goarch,
-        "variant_var": variant_var if variant else None, "variant": variant or None,
-        "header_goos": f.header_goos, "header_goarch": f.header_goarch,
-        "disagreement": _disagreement(f, settings), "is_go": is_go, "go_version": go_version,
-        "go_version_range": tab.version_range if tab is not None and go_version is None else None,
-        "main_path": bi.main_path if bi else None, "main_module": bi.main_module if bi else None,
-        "deps": bi.deps if bi else [], "build_settings": settings,
-        "go_build_id": f.go_build_id, "gnu_build_id": f.gnu_build_id, "macho_uuid": f.macho_uuid,
-        "linkage": f.linkage, "interpreter": f.interpreter, "needed_libs": list(f.needed_libs), "pie": f.pie,
-        "cgo": f.cgo, "min_glibc": f.min_glibc, "min_os": f.min_os, "stripped": f.stripped,
-        "debug_info": f.debug_info, "wasm_imports": list(f.wasm_imports), "slices": [], "notes": f.notes,
-        "evidence": f.evidence, "runs_here": None,
-    }
-    record["description"] = describe(record, f.description)
-    return record
+    go_version_range = tab.version_range if tab is not None and go_version is None else None
+    target = f"{goos}/{goarch}{f' ({variant_var}={variant})' if variant else ''}" if goos and goarch else None
+    return BinaryInfo(
+        path=path, size=size, description=describe(f, is_go, go_version or go_version_range, target),
+        goos=goos, goarch=goarch, variant_var=variant_var if variant else None, variant=variant or None,
+        disagreement=_disagreement(f, settings), is_go=is_go, go_version=go_version,
+        go_version_range=go_version_range, main_path=bi.main_path if bi else None,
+        main_module=bi.main_module if bi else None, deps=tuple(bi.deps) if bi else (), build_settings=settings,
+        **f.schema_values(),
+    )
 
 
 def _pclntab(r: Reader, f: Facts, bi: buildinfo.BuildInfo | None) -> pclntab.Pclntab | None:
@@ -178,29 +167,28 @@ def _disagreement(f: Facts, settings: dict[str, str]) -> str | None:
     return "; ".join(parts) or None
 
 
-def describe(kw: InfoRecord, base: str | None) -> str:
-    """One line for people, in the spirit of file(1) but with the Go facts (from the record's fields)."""
-    fmt = kw["format"]
-    if base and fmt in ("data", "script", "empty"):
-        return f"{base} — not a Go binary"
+def describe(f: Facts, is_go: bool, go_version: str | None, target: str | None) -> str:
+    """One line for people, in the spirit of file(1): the header facts, then the Go version and target."""
+    fmt = f.format
+    if f.base_description and fmt in ("data", "script", "empty"):
+        return f"{f.base_description} — not a Go binary"
     head = fmt
-    if kw["bits"] and fmt != "wasm":
-        head += f" {kw['bits']}-bit"
-    if kw["endian"] and fmt != "wasm":
-        head += " LSB" if kw["endian"] == "little" else " MSB"
-    if kw["file_type"]:
-        head += f" {kw['file_type']}"
+    if f.bits and fmt != "wasm":
+        head += f" {f.bits}-bit"
+    if f.endian and fmt != "wasm":
+        head += " LSB" if f.endian == "little" else " MSB"
+    if f.file_type:
+        head += f" {f.file_type}"
     parts = [head]
-    if kw["machine"]:
-        parts.append(kw["machine"])
-    if kw["linkage"]:
-        parts.append("static-pie linked" if kw["linkage"] == "static-pie" else f"{kw['linkage']}ally linked")
-    if not kw["is_go"]:
+    if f.machine:
+        parts.append(f.machine)
+    if f.linkage:
+        parts.append("static-pie linked" if f.linkage == "static-pie" else f"{f.linkage}ally linked")
+    if not is_go:
         return ", ".join([*parts, "not a Go binary"])
-    parts.append(f"Go {kw['go_version'] or kw['go_version_range'] or 'unknown version'}")
-    if kw["goos"] and kw["goarch"]:
-        variant = f" ({kw['variant_var']}={kw['variant']})" if kw["variant"] else ""
-        parts.append(f"{kw['goos']}/{kw['goarch']}{variant}")
+    parts.append(f"Go {go_version or 'unknown version'}")
+    if target:
+        parts.append(target)
     return ", ".join(parts)
 
 

@@ -10,6 +10,10 @@ Go-quoted (strconv.Quote) when they contain spaces, quotes, tabs or ``=``.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
+
+from gocross.binary.model import Module
 from gocross.binary.reader import MAX_BLOB, MAX_STRING, AddressMap, Corrupt, Reader, capped
 
 MAGIC = b"\xff Go buildinf:"
@@ -18,24 +22,18 @@ ALIGN = 16
 _SENTINEL_LEN = 16
 _MAX_HITS = 64
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
-if TYPE_CHECKING:
-    from gocross.binary.jsonout import ModuleRecord
 
-
+@dataclass(slots=True)
 class BuildInfo:
-    """Decoded build info: the Go version and the parsed modinfo (a plain class: cheap to import)."""
+    """Decoded build info: the Go version and the parsed modinfo (filled in line by line, so mutable)."""
 
-    __slots__ = ("deps", "go_version", "main_module", "main_path", "offset", "pointer_form", "settings")
-
-    def __init__(self, go_version: str, offset: int, pointer_form: bool = False) -> None:
-        self.go_version = go_version
-        self.offset = offset
-        self.pointer_form = pointer_form
-        self.main_path: str | None = None
-        self.main_module: ModuleRecord | None = None
-        self.deps: list[ModuleRecord] = []
-        self.settings: dict[str, str] = {}
+    go_version: str
+    offset: int
+    pointer_form: bool = False
+    main_path: str | None = None
+    main_module: Module | None = None
+    deps: list[Module] = field(default_factory=list)
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 def find(r: Reader, ranges: list[tuple[int, int]], addr_map: AddressMap | None) -> BuildInfo | None:
@@ -114,21 +112,22 @@ def _strip_sentinels(mod: bytes) -> str:
 
 def parse_modinfo(text: str, info: BuildInfo) -> None:
     """Parse modinfo lines into info; lines that do not parse are skipped, as `go version -m` shows them."""
-    last: ModuleRecord | None = None
+    last: str | None = None  # the tag of the module line a "=>" line would replace
     for line in text.splitlines():
         tag, _, rest = line.partition("\t")
         if tag == "path":
             info.main_path = rest
         elif tag in ("mod", "dep"):
-            last = _module(rest)
-            if last is None:
+            module = _module(rest)
+            last = tag if module is not None else None
+            if module is None:
                 continue
             if tag == "mod":
-                info.main_module = last
+                info.main_module = module
             else:
-                info.deps.append(last)
+                info.deps.append(module)
         elif tag == "=>" and last is not None:
-            last["replace"] = _module(rest)
+            _replace_last(info, last, _module(rest))
             last = None
         elif tag == "build":
             kv = parse_build_line(rest)
@@ -136,13 +135,20 @@ def parse_modinfo(text: str, info: BuildInfo) -> None:
                 info.settings[kv[0]] = kv[1]
 
 
-def _module(rest: str) -> ModuleRecord | None:
+def _replace_last(info: BuildInfo, tag: str, replacement: Module | None) -> None:
+    """Attach a ``=>`` line to the module line just before it (modules are frozen: swap in a copy)."""
+    if tag == "mod" and info.main_module is not None:
+        info.main_module = dataclasses.replace(info.main_module, replace=replacement)
+    elif tag == "dep":
+        info.deps[-1] = dataclasses.replace(info.deps[-1], replace=replacement)
+
+
+def _module(rest: str) -> Module | None:
     parts = rest.split("\t")
     if not parts or not parts[0]:
         return None
     version = parts[1] if len(parts) > 1 else ""
-    return {"path": parts[0], "version": version, "sum": parts[2] if len(parts) > 2 and parts[2] else None,
-            "replace": None}
+    return Module(parts[0], version, parts[2] if len(parts) > 2 and parts[2] else None)
 
 
 def parse_build_line(kv: str) -> tuple[str, str] | None:

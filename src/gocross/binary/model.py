@@ -1,25 +1,27 @@
-"""What `gocross inspect` knows about one file, as frozen dataclasses: the library's typed view.
+"""The inspection schema: what `gocross inspect` knows about one file, declared once, as frozen dataclasses.
 
-The fields map one to one onto the JSON schema (``gocross.binary.jsonout``, docs/inspect.md); ``None`` always
-means "the file does not say" (as opposed to ``False``/empty, which are facts). The readers produce the JSON
-record; ``from_json`` builds these from it, and ``jsonout.to_json`` goes back.
+These classes ARE the schema. ``--json`` is derived from them (``to_json``: the fields in declaration order,
+so the JSON key order is this file's order), the typed view is rebuilt from JSON by the same field list
+(``from_json``), the format readers' scratch record (:mod:`gocross.binary.facts`) is checked against
+``dataclasses.fields(BinaryInfo)``, and docs/inspect.md documents them field by field (a test checks the
+record's keys against its tables). Adding a field is: declare it here, document it, compute it.
+
+``None`` always means "the file does not say" (as opposed to ``False``/empty, which are facts). The codec is
+generic over the field annotations: ``X | None``, ``tuple[X, ...]`` (a JSON list), ``Mapping[str, str]``
+(a JSON object) and nested schema classes are handled once, below, for every class and every future field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+import functools
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-# typing.TYPE_CHECKING without importing typing (mypy honours any constant of this name; PEP 781 makes it a
-# builtin). The modules `gocross inspect` loads do this where they need typing only for annotations. Two of
-# them need it at run time (runners.base and variants define NamedTuples), so inspect pays for typing once:
-# about 2.5 ms of a ~34 ms run over 42 files in a clean venv (benchmarks/bench_inspect.py); dataclasses,
-# which it avoids, would cost more than twice that.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
-    from gocross.binary.jsonout import EvidenceRecord, InfoRecord, ModuleRecord, RunsHereRecord
+Json = Any  # a value json.dumps accepts: dict, list, str, int, bool, None
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,8 @@ class Module:
     replace: Module | None = None
 
     @classmethod
-    def from_json(cls, d: ModuleRecord) -> Module:
-        replacement = d["replace"]
-        return cls(d["path"], d["version"], d["sum"], cls.from_json(replacement) if replacement else None)
+    def from_json(cls, d: Mapping[str, Json]) -> Module:
+        return from_json(cls, d)
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ class Evidence:
     source: str
 
     @classmethod
-    def from_json(cls, d: EvidenceRecord) -> Evidence:
-        return cls(d["fact"], d["source"])
+    def from_json(cls, d: Mapping[str, Json]) -> Evidence:
+        return from_json(cls, d)
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,8 @@ class RunsHere:
     suggestion: str | None = None  # what to do instead when it cannot run here
 
     @classmethod
-    def from_json(cls, d: RunsHereRecord) -> RunsHere:
-        kw: dict[str, Any] = dict(d)
-        command, via_gocross = d["command"], d["gocross_command"]
-        kw.update(command=tuple(command) if command is not None else None,
-                  gocross_command=tuple(via_gocross) if via_gocross is not None else None)
-        return cls(**kw)
+    def from_json(cls, d: Mapping[str, Json]) -> RunsHere:
+        return from_json(cls, d)
 
 
 @dataclass(frozen=True)
@@ -122,19 +119,9 @@ class BinaryInfo:
     runs_here: RunsHere | None = None
 
     @classmethod
-    def from_json(cls, d: InfoRecord) -> BinaryInfo:
-        """The typed view of a JSON record (``jsonout.to_json`` is the way back)."""
-        kw: dict[str, Any] = dict(d)
-        main, verdict = d["main_module"], d["runs_here"]
-        kw.update(
-            main_module=Module.from_json(main) if main else None,
-            deps=tuple(Module.from_json(m) for m in d["deps"]),
-            needed_libs=tuple(d["needed_libs"]), wasm_imports=tuple(d["wasm_imports"]), notes=tuple(d["notes"]),
-            slices=tuple(cls.from_json(s) for s in d["slices"]),
-            evidence=tuple(Evidence.from_json(e) for e in d["evidence"]),
-            runs_here=RunsHere.from_json(verdict) if verdict else None,
-        )
-        return cls(**kw)
+    def from_json(cls, d: Mapping[str, Json]) -> BinaryInfo:
+        """The typed view of a JSON record (``to_json`` is the way back)."""
+        return from_json(cls, d)
 
     @property
     def target(self) -> str | None:
@@ -146,7 +133,73 @@ class BinaryInfo:
 
 @dataclass(frozen=True)
 class InspectFailure:
-    """A file among many that could not be inspected; ``message`` is the InspectError's sentence."""
+    """A file among many that could not be inspected; ``message`` is the InspectError's sentence.
+
+    Not part of the record schema: its JSON form is ``{"path", "error"}`` (see ``to_json``).
+    """
 
     path: str
     message: str
+
+
+SCHEMA_VERSION = 1  # docs/inspect.md "JSON schema (version 1, stable)": bump on an incompatible change
+
+T = TypeVar("T")
+_Convert = Callable[[Any], Any]
+
+
+def to_json(info: Any) -> dict[str, Json]:
+    """The JSON record of a schema object (fields in declaration order), or ``{"path", "error"}`` of a failure."""
+    if isinstance(info, InspectFailure):
+        return {"path": info.path, "error": info.message}
+    return _encode(info)
+
+
+def _encode(obj: Any) -> dict[str, Json]:
+    # The hot loop of `--json` over many files: scalar fields (most of them) skip the call.
+    return {name: value if enc is _same else enc(value)
+            for name, enc, _dec in _codec(type(obj)) for value in (getattr(obj, name),)}
+
+
+def from_json(cls: type[T], d: Mapping[str, Json]) -> T:
+    """A schema object from its JSON record; every field's key must be present (the schema has no optional keys)."""
+    return cls(**{name: dec(d[name]) for name, _enc, dec in _codec(cls)})
+
+
+_CODECS: dict[type, tuple[tuple[str, _Convert, _Convert], ...]] = {}
+
+
+def _codec(cls: type) -> tuple[tuple[str, _Convert, _Convert], ...]:
+    """(field name, encoder, decoder) per field, from the resolved annotations: worked out once per class."""
+    codec = _CODECS.get(cls)
+    if codec is None:
+        hints = typing.get_type_hints(cls)
+        codec = _CODECS[cls] = tuple((f.name, *_converters(hints[f.name])) for f in dataclasses.fields(cls))
+    return codec
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converters(tp: Any) -> tuple[_Convert, _Convert]:
+    """(to JSON, from JSON) for one annotation; plain JSON scalars pass through unchanged."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return _encode, functools.partial(from_json, tp)
+    if origin in (types.UnionType, typing.Union):
+        (inner,) = [a for a in args if a is not type(None)]  # the schema's only union is "X | None"
+        enc, dec = _converters(inner)
+        if enc is _same and dec is _same:
+            return _same, _same
+        return (lambda v: None if v is None else enc(v)), (lambda v: None if v is None else dec(v))
+    if origin is tuple:
+        enc, dec = _converters(args[0])
+        if enc is _same:
+            return list, tuple
+        return (lambda v: [enc(x) for x in v]), (lambda v: tuple(dec(x) for x in v))
+    if origin is Mapping or origin is dict:
+        return dict, dict
+    if tp in (str, int, bool, float):
+        return _same, _same
+    raise TypeError(f"the inspection schema has a field of type {tp!r}, which the JSON codec does not handle")

@@ -9,12 +9,10 @@ and ``runtime/cgo/`` files when cgo is linked in.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Literal
 
 from gocross.binary.reader import Reader
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
-if TYPE_CHECKING:
-    from typing import Literal
 
 # Newest first: a scan stops at the first valid header, and new binaries are the common case.
 _MAGICS = {
@@ -27,15 +25,17 @@ _RT0 = re.compile(rb"runtime/rt0_([a-z0-9]+)_([a-z0-9]+)\.s\x00")
 _SCAN_LIMIT = 64 << 20  # look no further than this past the header for file names
 
 
+@dataclass(frozen=True, slots=True)
 class Pclntab:
-    """A pclntab header found in the file (plain slotted class: cheap to import)."""
+    """A pclntab header found in the file."""
 
-    __slots__ = ("end", "endian", "magic", "offset", "ptr_size", "quantum", "version_range")
-
-    def __init__(self, offset: int, end: int, magic: int, version_range: str, quantum: int, ptr_size: int,
-                 endian: str) -> None:
-        self.offset, self.end, self.magic = offset, end, magic  # end: of the region searched for names
-        self.version_range, self.quantum, self.ptr_size, self.endian = version_range, quantum, ptr_size, endian
+    offset: int
+    end: int  # of the region searched for file names
+    magic: int
+    version_range: str
+    quantum: int
+    ptr_size: int
+    endian: str
 
     @property
     def magic_hex(self) -> str:

@@ -12,10 +12,8 @@ import builtins
 import mmap
 import struct
 from collections.abc import Iterator
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
-if TYPE_CHECKING:
-    from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, Final
 
 # Upper bounds on lengths read from untrusted headers (no real binary gets near them).
 MAX_STRING: Final = 1 << 16
@@ -164,17 +162,14 @@ def count(n: int, what: str, cap: int = MAX_COUNT) -> int:
     return n
 
 
+@dataclass(frozen=True, slots=True)
 class AddressMap:
     """Virtual address -> file offset, from a format's segments (for pointer-form build info)."""
 
-    __slots__ = ("_ranges",)
-
-    def __init__(self, ranges: list[tuple[int, int, int]]) -> None:
-        # (vaddr, size present in the file, file offset)
-        self._ranges = ranges
+    ranges: list[tuple[int, int, int]]  # (vaddr, size present in the file, file offset)
 
     def offset(self, vaddr: int, n: int) -> int:
-        for start, size, fileoff in self._ranges:
+        for start, size, fileoff in self.ranges:
             if start <= vaddr and vaddr + n <= start + size:
                 return fileoff + (vaddr - start)
         raise Corrupt(f"address {vaddr:#x} (+{n}) is not backed by any segment of the file")

@@ -52,8 +52,6 @@ def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path |
         trimpath=trimpath, strip=strip, version=version, cgo=cgo, jobs=jobs,
         check_reproducible=check_reproducible, force=force,
     )
-    if not as_json:
-        _warm_up_table_rendering()
     with MatrixProgress(app, "building", quiet=as_json) as view:
         result = run_build(options, toolchain=app.toolchain, progress=_progress(view))
     if as_json:
@@ -62,18 +60,6 @@ def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path |
     else:
         _render(app, result)
     raise_for_failures(result)
-
-
-def _warm_up_table_rendering() -> None:
-    """Import rich's table machinery on a side thread while the compilers run, instead of after them: the
-    summary is then on screen ≈ 25 ms sooner, which is most of a no-op build."""
-    import threading
-
-    def load() -> None:
-        import rich.console
-        import rich.table  # noqa: F401
-
-    threading.Thread(target=load, name="gocross-warm-up", daemon=True).start()
 
 
 def _progress(view: MatrixProgress) -> Callable[[str, BuildStep, Artifact | None], None]:

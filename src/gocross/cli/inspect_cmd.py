@@ -2,17 +2,20 @@
 
 Text for people (one block per file, :mod:`gocross.cli.inspect_text`) or ``--json`` for programs (a list,
 one object per file, schema in docs/inspect.md). A file that cannot be read is reported and the others are
-still shown; the exit status is then 6. The plain form (no global options) never reaches click: main()
-hands it to :func:`gocross.cli.direct.inspect_command`, which this command calls too.
+still shown; the exit status is then 6.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
+from gocross.binary import BinaryInfo, InspectFailure, inspect_many, iter_files
 from gocross.cli.app import App, pass_app
+from gocross.errors import InspectError
 
 
 @click.command()
@@ -25,6 +28,40 @@ def inspect(app: App, paths: tuple[Path, ...], as_json: bool) -> None:
     PATHS are files or directories (searched recursively). Works for every format Go writes: ELF, Mach-O
     (also universal), PE, wasm, XCOFF and plan9; other files are described and marked "not a Go binary".
     """
-    from gocross.cli.direct import inspect_command
+    if as_json:
+        _inspect_json(app, paths)
+    else:
+        _inspect_text(paths, app.verbose)
 
-    inspect_command(paths, as_json=as_json, verbose=app.verbose)
+
+def _inspect_json(app: App, paths: Sequence[Path]) -> None:
+    """The JSON list; InspectError (exit 6) afterwards when a file could not be read."""
+    from gocross.binary import batch
+
+    encoded = batch.encode_files(list(iter_files(paths)), runs_here=True, jobs=None, indent=app.json_indent)
+    _check_found(encoded, paths)
+    app.print_json_text(batch.json_list([e.text for e in encoded], app.json_indent))
+    failures = sum(1 for e in encoded if e.failed)
+    if failures:
+        raise InspectError(f"{failures} of {len(encoded)} files could not be inspected (see above).")
+
+
+def _inspect_text(paths: Sequence[Path], verbose: int) -> None:
+    """A block per file, then one line per file that could not be read; InspectError (exit 6) if any."""
+    from gocross.cli.inspect_text import print_blocks
+
+    results = inspect_many(paths)
+    _check_found(results, paths)
+    failures = [r.message for r in results if isinstance(r, InspectFailure)]
+    if len(results) == 1 and failures:
+        raise InspectError(failures[0])
+    print_blocks([r for r in results if isinstance(r, BinaryInfo)], verbose)
+    for message in failures:
+        sys.stderr.write(f"gocross: error: {message}\n")
+    if failures:
+        raise InspectError(f"{len(failures)} of {len(results)} files could not be inspected (see above).")
+
+
+def _check_found(results: Sequence[object], paths: Sequence[Path]) -> None:
+    if not results:
+        raise InspectError(f"No files found in {', '.join(map(str, paths))}; pass binaries or folders of them.")

@@ -1,4 +1,4 @@
-"""What kind of output stream this is; click-free, for the commands main() answers without click."""
+"""What kind of output stream this is: a terminal to animate and colour, or plain text for a pipe or CI."""
 
 from __future__ import annotations
 
