@@ -7,12 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-# ELF e_machine numbers (from the ELF ABI supplements) and byte order per GOARCH.
-ELF_MACHINE = {
-    "386": (3, "<"), "amd64": (62, "<"), "arm": (40, "<"), "arm64": (183, "<"), "loong64": (258, "<"),
-    "mips": (8, ">"), "mipsle": (8, "<"), "mips64": (8, ">"), "mips64le": (8, "<"),
-    "ppc64": (21, ">"), "ppc64le": (21, "<"), "riscv64": (243, "<"), "s390x": (22, ">"),
-}
+from elftools.elf.enums import ENUM_E_MACHINE
+
+# ELF e_machine per GOARCH, from pyelftools' own enum (an independent oracle for gocross.platforms), with the
+# byte order Go uses for that GOARCH.
+_EM = {"386": "EM_386", "amd64": "EM_X86_64", "arm": "EM_ARM", "arm64": "EM_AARCH64", "loong64": "EM_LOONGARCH",
+       "mips": "EM_MIPS", "mipsle": "EM_MIPS", "mips64": "EM_MIPS", "mips64le": "EM_MIPS", "ppc64": "EM_PPC64",
+       "ppc64le": "EM_PPC64", "riscv64": "EM_RISCV", "s390x": "EM_S390"}
+_BIG_ENDIAN = {"mips", "mips64", "ppc64", "s390x"}
+ELF_MACHINE = {arch: (ENUM_E_MACHINE[em], ">" if arch in _BIG_ENDIAN else "<") for arch, em in _EM.items()}
 
 
 def gocross(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,

@@ -21,20 +21,13 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from gocross.errors import GocrossError, UsageError
+from gocross.platforms import arch
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 PREFIX = "gocross-qemu-"
 FLAGS = "F"
-
-# GOARCH -> (ELF class: 1 = 32-bit, 2 = 64-bit; data: 1 = little-, 2 = big-endian; e_machine).
-ELF_IDENT: dict[str, tuple[int, int, int]] = {
-    "386": (1, 1, 3), "amd64": (2, 1, 62), "arm": (1, 1, 40), "arm64": (2, 1, 183), "loong64": (2, 1, 258),
-    "mips": (1, 2, 8), "mipsle": (1, 1, 8), "mips64": (2, 2, 8), "mips64le": (2, 1, 8),
-    "ppc64": (2, 2, 21), "ppc64le": (2, 1, 21), "riscv64": (2, 1, 243), "s390x": (2, 2, 22),
-}
 
 Writer = Callable[[Path, str], None]
 
@@ -67,8 +60,11 @@ class BinfmtChange:
 
 def elf_magic(goarch: str) -> tuple[bytes, bytes]:
     """The first 20 bytes of an ELF executable (or PIE) for ``goarch``, and the mask binfmt_misc compares with."""
-    cls, data, machine = ELF_IDENT[goarch]
-    order: Literal["little", "big"] = "little" if data == 1 else "big"
+    record = arch(goarch)
+    if record is None or record.elf is None:
+        raise KeyError(goarch)
+    ident, order = record.elf, record.elf.endian
+    cls, data, machine = 1 if ident.bits == 32 else 2, 1 if order == "little" else 2, ident.machine
     magic = b"\x7fELF" + bytes([cls, data, 1, 0]) + bytes(8) + (2).to_bytes(2, order) + machine.to_bytes(2, order)
     e_type_mask = b"\xfe\xff" if data == 1 else b"\xff\xfe"  # ET_EXEC (2) and ET_DYN (3)
     mask = b"\xff" * 7 + b"\x00" + b"\xff" * 8 + e_type_mask + b"\xff\xff"  # any OS/ABI byte
@@ -90,11 +86,12 @@ def handlers() -> list[Handler]:
 
     found = []
     for _goos, goarch in qemu.RUNNER.targets():
-        if goarch not in ELF_IDENT:
+        record = arch(goarch)
+        if record is None or record.elf is None:
             continue
         _program, path = qemu.find_program(goarch)
         magic, mask = elf_magic(goarch)
-        found.append(Handler(f"{PREFIX}{qemu.QEMU_ARCH[goarch]}", goarch, path or "", magic, mask))
+        found.append(Handler(f"{PREFIX}{qemu.qemu_name(goarch)}", goarch, path or "", magic, mask))
     return found
 
 
@@ -122,16 +119,43 @@ def mount(root: Path = BINFMT_DIR) -> None:
                            "inside a container, register the handlers on the host instead.")
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One registered binfmt_misc handler, as its file under /proc/sys/fs/binfmt_misc describes it."""
+
+    name: str
+    enabled: bool
+    interpreter: str | None
+    flags: str | None
+    magic: bytes | None
+
+
+def read_entry(path: Path) -> Entry:
+    """Parse one entry file (lines ``enabled``, ``interpreter PATH``, ``flags: F``, ``magic HEX``)."""
+    enabled, interpreter, flags, magic = False, None, None, None
+    for line in _read(path).splitlines():
+        key, _, value = line.partition(" ")
+        if line.strip() == "enabled":
+            enabled = True
+        elif key == "interpreter":
+            interpreter = value.strip()
+        elif key == "flags:":
+            flags = value.strip()
+        elif key == "magic":
+            magic = bytes.fromhex(value.replace(" ", ""))
+    return Entry(path.name, enabled, interpreter, flags, magic)
+
+
+def entries(root: Path = BINFMT_DIR) -> list[Entry]:
+    """Every registered entry, sorted by name (none when binfmt_misc is not mounted)."""
+    if not root.is_dir():
+        return []
+    return [read_entry(p) for p in sorted(root.iterdir()) if p.name not in ("register", "status")]
+
+
 def existing(root: Path = BINFMT_DIR) -> dict[str, bytes]:
-    """Entry name -> its magic bytes, for every registered entry."""
-    entries = {}
-    for path in root.iterdir() if root.is_dir() else ():
-        if path.name in ("register", "status"):
-            continue
-        for line in _read(path).splitlines():
-            if line.startswith("magic "):
-                entries[path.name] = bytes.fromhex(line.split(None, 1)[1].replace(" ", ""))
-    return entries
+    """Entry name -> its magic bytes, for every registered entry that has one."""
+    return {e.name: e.magic for e in entries(root) if e.magic is not None}
 
 
 def _read(path: Path) -> str:

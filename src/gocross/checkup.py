@@ -12,12 +12,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from gocross import binfmt
+from gocross.binfmt import Entry as BinfmtEntry
 from gocross.errors import GocrossError
 from gocross.runners import statuses
 from gocross.runners.native import amd64_level, host_goarch
 from gocross.runners.status import RunnerStatus
-
-BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 
 
 @dataclass(frozen=True)
@@ -34,22 +34,12 @@ class ToolchainStatus:
 
 
 @dataclass(frozen=True)
-class BinfmtEntry:
-    """One registered binfmt_misc handler (e.g. qemu-aarch64)."""
-
-    name: str
-    enabled: bool
-    interpreter: str | None
-    flags: str | None
-
-
-@dataclass(frozen=True)
 class BinfmtStatus:
     """binfmt_misc lets ``./foreign-binary`` run directly; gocross does not need it (it calls runners)."""
 
     mounted: bool
     enabled: bool | None
-    entries: tuple[BinfmtEntry, ...]
+    entries: tuple[BinfmtEntry, ...]  # the handlers, as gocross.binfmt reads them
     note: str
 
 
@@ -91,24 +81,7 @@ def toolchain_status(go: str | None = None) -> ToolchainStatus:
                            source=tc.source)
 
 
-def _read_entry(path: Path) -> BinfmtEntry:
-    enabled, interpreter, flags = False, None, None
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
-        lines = []
-    for line in lines:
-        key, _, value = line.partition(" ")
-        if line.strip() == "enabled":
-            enabled = True
-        elif key == "interpreter":
-            interpreter = value.strip()
-        elif key == "flags:":
-            flags = value.strip()
-    return BinfmtEntry(path.name, enabled, interpreter, flags)
-
-
-def binfmt_status(root: Path = BINFMT_DIR) -> BinfmtStatus:
+def binfmt_status(root: Path = binfmt.BINFMT_DIR) -> BinfmtStatus:
     """Whether binfmt_misc is mounted and which handlers are registered (read-only)."""
     status = root / "status"
     if not status.exists():
@@ -118,7 +91,7 @@ def binfmt_status(root: Path = BINFMT_DIR) -> BinfmtStatus:
         enabled = status.read_text().strip() == "enabled"
     except OSError:
         enabled = None
-    entries = tuple(_read_entry(p) for p in sorted(root.iterdir()) if p.name not in ("status", "register"))
+    entries = tuple(binfmt.entries(root))
     note = (f"mounted, {len(entries)} handler(s) registered" if entries
             else "mounted, no handlers registered: foreign binaries still need `gocross run`")
     return BinfmtStatus(True, enabled, entries, note)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gocross.errors import CannotRun, CpuUnsupported, RunnerMissing, RunTimeout, UsageError
+from gocross.platforms import arch
 from gocross.runners import RunnerChoice, choose_runner, why_no_runner
 from gocross.runners.process import Completed, Running
 from gocross.runners.process import execute as execute_process
@@ -278,20 +279,13 @@ def _plan(path: Path, found: _Found, variant: str | None, cpu: str | None) -> Ru
     return RunPlan(path, goos, goarch, chosen_variant, choice, reason, interpreter, found_variant)
 
 
-# Debian's cross libc folders (apt-get install libc6-<arch>-cross) that hold a foreign dynamic loader.
-_CROSS_LIBC = {
-    "arm64": "aarch64-linux-gnu", "arm": "arm-linux-gnueabihf", "ppc64le": "powerpc64le-linux-gnu",
-    "ppc64": "powerpc64-linux-gnu", "s390x": "s390x-linux-gnu", "riscv64": "riscv64-linux-gnu",
-    "mips": "mips-linux-gnu", "mipsle": "mipsel-linux-gnu", "mips64": "mips64-linux-gnuabi64",
-    "mips64le": "mips64el-linux-gnuabi64", "loong64": "loongarch64-linux-gnu",
-}
-
-
 def _with_loader_prefix(choice: RunnerChoice, goarch: str, interpreter: str) -> RunnerChoice:
     """For a dynamically linked foreign binary, point qemu at the cross libc if one is installed."""
-    if choice.name != "qemu-user" or "QEMU_LD_PREFIX" in os.environ or goarch not in _CROSS_LIBC:
+    record = arch(goarch)
+    libc = record.cross_libc if record else None
+    if choice.name != "qemu-user" or "QEMU_LD_PREFIX" in os.environ or libc is None:
         return choice
-    prefix = Path("/usr") / _CROSS_LIBC[goarch]
+    prefix = Path("/usr") / libc.triple
     if not (prefix / interpreter.lstrip("/")).exists():
         return choice
     return choice._replace(env={**choice.env, "QEMU_LD_PREFIX": str(prefix)})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from gocross import platforms
 from gocross.binary.facts import Facts
 from gocross.binary.reader import AddressMap, Corrupt, Reader, capped, count
 
@@ -20,21 +21,6 @@ DT_NULL, DT_NEEDED, DT_STRTAB, DT_STRSZ = 0, 1, 5, 10
 DT_FLAGS_1, DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFB, 0x6FFFFFFE, 0x6FFFFFFF
 DF_1_PIE = 0x08000000
 
-# e_machine -> (GOARCH for 32-bit LE, 32-bit BE, 64-bit LE, 64-bit BE), header name. None: not a Go port.
-_MACHINES: dict[int, tuple[tuple[str | None, str | None, str | None, str | None], str]] = {
-    3: (("386", None, None, None), "Intel 80386"),
-    62: ((None, None, "amd64", None), "x86-64"),
-    40: (("arm", None, None, None), "ARM"),
-    183: ((None, None, "arm64", None), "AArch64"),
-    8: (("mipsle", "mips", "mips64le", "mips64"), "MIPS"),
-    21: ((None, None, "ppc64le", "ppc64"), "PowerPC64"),
-    20: ((None, None, None, None), "PowerPC"),
-    22: ((None, None, None, "s390x"), "IBM S/390"),
-    243: ((None, None, "riscv64", None), "RISC-V"),
-    258: ((None, None, "loong64", None), "LoongArch"),
-    2: ((None, None, None, None), "SPARC"),
-    43: ((None, None, None, None), "SPARC V9"),
-}
 _ET = {1: "relocatable object", 2: "executable", 3: "shared object", 4: "core dump"}
 _OSABI = {9: "freebsd", 2: "netbsd", 12: "openbsd", 6: "solaris"}
 _OSABI_NAME = {0: "SYSV", 3: "GNU/Linux", 9: "FreeBSD", 2: "NetBSD", 12: "OpenBSD", 6: "Solaris"}
@@ -101,12 +87,11 @@ def parse(r0: Reader) -> Facts:
 
 
 def _machine(f: Facts, e_machine: int, bits: int, data: int) -> None:
-    entry = _MACHINES.get(e_machine)
+    entry = platforms.elf_machine(e_machine, bits, "big" if data == 2 else "little")
     if entry is None:
         f.machine = f"machine {e_machine}"
         return
-    arches, f.machine = entry
-    f.header_goarch = arches[(2 if bits == 64 else 0) + (1 if data == 2 else 0)]
+    f.header_goarch, f.machine = entry.goarch, entry.name
 
 
 def _program_headers(r: Reader, phoff: int, entsize: int, phnum: int, bits: int) -> list[_Seg]:

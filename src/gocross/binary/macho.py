@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from gocross.binary.facts import Facts
 from gocross.binary.reader import AddressMap, Corrupt, Reader, count
+from gocross.platforms import MACHO_CPUS
 
 MAGIC_32, MAGIC_64 = 0xFEEDFACE, 0xFEEDFACF
 FAT_MAGIC, FAT_MAGIC_64 = 0xCAFEBABE, 0xCAFEBABF
@@ -20,15 +21,6 @@ LC_LOAD_DYLINKER = 0xE
 MH_PIE = 0x200000
 VM_PROT_WRITE = 2
 
-_CPU: dict[int, tuple[str | None, str]] = {
-    7: ("386", "i386"),
-    0x01000007: ("amd64", "x86_64"),
-    12: ("arm", "arm"),
-    0x0100000C: ("arm64", "arm64"),
-    0x0200000C: (None, "arm64_32"),
-    18: (None, "ppc"),
-    0x01000012: (None, "ppc64"),
-}
 _FILETYPE = {1: "object", 2: "executable", 6: "shared library", 8: "bundle", 4: "core dump"}
 # LC_BUILD_VERSION platform -> (GOOS, name)
 _PLATFORM = {1: ("darwin", "macOS"), 2: ("ios", "iOS"), 3: (None, "tvOS"), 4: (None, "watchOS"),
@@ -53,7 +45,8 @@ def fat_slices(r: Reader) -> list[tuple[int, int, str]]:
         else:
             cpu, _sub, off, size, _align = b.unpack("iiIII", 8 + i * 20, "universal header")
         b.check(off, size, "universal slice")
-        out.append((off, size, _CPU.get(cpu & 0xFFFFFFFF, (None, f"cpu {cpu}"))[1]))
+        known = MACHO_CPUS.get(cpu & 0xFFFFFFFF)
+        out.append((off, size, known.name if known else f"cpu {cpu}"))
     return out
 
 
@@ -76,7 +69,8 @@ def parse(r0: Reader) -> Facts:
     bits = 64 if r.u32(0) == MAGIC_64 else 32
     f = Facts(format="Mach-O", bits=bits, endian="little" if endian == "<" else "big")
     _magic, cpu, _sub, filetype, ncmds, sizeofcmds, flags = r.unpack("IiiIIII", 0, "Mach-O header")
-    f.header_goarch, f.machine = _CPU.get(cpu & 0xFFFFFFFF, (None, f"cpu {cpu:#x}"))
+    known = MACHO_CPUS.get(cpu & 0xFFFFFFFF)
+    f.header_goarch, f.machine = (known.goarch, known.name) if known else (None, f"cpu {cpu:#x}")
     f.file_type = _FILETYPE.get(filetype, f"type {filetype}")
     f.pie = bool(flags & MH_PIE) if filetype == 2 else None
     f.header_goos = "darwin"

@@ -9,15 +9,8 @@ from __future__ import annotations
 
 from gocross.binary.facts import Facts
 from gocross.binary.reader import AddressMap, Corrupt, Reader, count
+from gocross.platforms import PE_MACHINES
 
-_MACHINES: dict[int, tuple[str | None, str]] = {
-    0x14C: ("386", "Intel 386"),
-    0x8664: ("amd64", "x86-64"),
-    0x1C0: ("arm", "ARM"),
-    0x1C4: ("arm", "ARMv7 Thumb"),
-    0xAA64: ("arm64", "ARM64"),
-    0x200: (None, "Itanium"),
-}
 _SUBSYSTEM = {1: "native", 2: "windows GUI", 3: "console", 9: "Windows CE", 10: "EFI application"}
 IMAGE_FILE_DLL = 0x2000
 DYNAMIC_BASE = 0x40
@@ -35,7 +28,8 @@ def pe_offset(r: Reader) -> int | None:
 def parse(r: Reader, pe_off: int) -> Facts:
     f = Facts(format="PE", endian="little", header_goos="windows")
     machine, nsects, _ts, symptr, nsyms, opt_size, chars = r.unpack("HHIIIHH", pe_off + 4, "COFF header")
-    f.header_goarch, f.machine = _MACHINES.get(machine, (None, f"machine {machine:#x}"))
+    known = PE_MACHINES.get(machine)
+    f.header_goarch, f.machine = (known.goarch, known.name) if known else (None, f"machine {machine:#x}")
     opt = pe_off + 24
     magic = r.u16(opt)
     if magic not in (0x10B, 0x20B):

@@ -13,17 +13,12 @@ import re
 from pathlib import Path
 
 from gocross.binary.model import BinaryInfo, RunsHere
+from gocross.platforms import arch, os_display
 from gocross.runners import choose_runner, why_no_runner
 from gocross.runners.base import RunnerChoice
 from gocross.runners.native import host_goarch, native_goarches
 
 _NOT_PROGRAMS = ("shared library", "relocatable object", "object", "core dump", "bundle")
-_OS_NAMES = {
-    "darwin": "macOS", "ios": "iOS", "freebsd": "FreeBSD", "netbsd": "NetBSD", "openbsd": "OpenBSD",
-    "dragonfly": "DragonFly BSD", "solaris": "Solaris", "illumos": "illumos", "android": "Android",
-    "windows": "Windows", "aix": "AIX", "plan9": "Plan 9", "linux": "Linux", "js": "JavaScript",
-    "wasip1": "WASI",
-}
 _FORMAT_WORDS = {
     "Mach-O": "a Mach-O file (the macOS/iOS program format)",
     "Mach-O universal": "a Mach-O universal file (the macOS program format)",
@@ -31,7 +26,6 @@ _FORMAT_WORDS = {
     "XCOFF": "an XCOFF file (the AIX program format)",
     "plan9": "a Plan 9 a.out file",
 }
-_MACHINE_WORDS = {"amd64": "x86-64", "386": "x86 (32-bit)", "arm64": "AArch64", "arm": "32-bit ARM"}
 
 
 RunnerCache = dict[tuple[str, str, str | None], RunnerChoice | None]
@@ -113,7 +107,7 @@ def _cannot(info: BinaryInfo) -> RunsHere:
     assert info.goos and info.goarch
     host = host_goarch() or "amd64"
     suggestion = f"build for linux/{host} instead: gocross build --target linux/{host}"
-    osname = _OS_NAMES.get(info.goos, info.goos)
+    osname = os_display(info.goos)
     if info.goos in ("darwin", "ios"):
         reason = f"will not run here: {_apple(info)}; {suggestion}"
     elif info.format == "ELF" and info.goarch in native_goarches() and info.goos != "linux":
@@ -166,7 +160,8 @@ def _emulated(info: BinaryInfo, choice: RunnerChoice) -> RunsHere:
 
 def _exec_format_error(info: BinaryInfo, runner: str | None) -> str:
     """What the kernel's "exec format error" (ENOEXEC) means for this file, in plain words."""
-    host = _MACHINE_WORDS.get(host_goarch() or "", "this")
+    host_arch = arch(host_goarch() or "")
+    host = host_arch.words if host_arch else "this"
     via = f"; run it with {runner} instead" if runner else ""
     if info.format == "wasm":
         tail = f"; {runner} runs it" if runner else "; it needs a WebAssembly runtime"

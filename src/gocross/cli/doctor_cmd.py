@@ -44,6 +44,8 @@ def _print_report(app: App, report: DoctorReport) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from gocross.platforms import foreign_systems
+
     out = app.console
     level = f" (CPU: GOAMD64 up to {report.amd64_level})" if report.amd64_level else ""
     out.print(f"host         {report.host}{level}")
@@ -64,7 +66,7 @@ def _print_report(app: App, report: DoctorReport) -> None:
     for entry in report.binfmt.entries:
         state = "enabled" if entry.enabled else "disabled"
         out.print(escape(f"  {entry.name}: {state}, {entry.interpreter or '?'} (flags {entry.flags or '-'})"))
-    out.print("cannot run here: darwin, ios, android, the BSDs, illumos, solaris, aix, plan9, windows")
+    out.print(f"cannot run here: {', '.join(foreign_systems())}")
     if report.missing:
         out.print("[bold]to install what is missing:[/]")
         for hint in report.missing:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import importlib
 
-from gocross.runners.base import FOREIGN_OS_REASON, RunnerChoice
+from gocross.platforms import foreign_reason
+from gocross.runners.base import RunnerChoice
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
 
@@ -61,8 +62,9 @@ def why_no_runner(goos: str, goarch: str, variant: str | None = None) -> str:
     candidates = registry().get((goos, goarch), ())
     if candidates:
         return candidates[0].why_not(goos, goarch, variant)
-    if goos in FOREIGN_OS_REASON:
-        return FOREIGN_OS_REASON[goos]
+    reason = foreign_reason(goos)
+    if reason is not None:
+        return reason
     return f"no runner for {goos}/{goarch} on this host"
 
 

@@ -17,23 +17,6 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from pathlib import Path
 
-# Go ports whose kernel interface nothing on a Linux host provides (qemu-user translates Linux syscalls only).
-FOREIGN_OS_REASON = {
-    "darwin": "macOS binaries need a Mac (nothing emulates the XNU kernel on Linux)",
-    "ios": "iOS binaries need an Apple device or simulator",
-    "android": "Android binaries need an Android device or emulator (bionic libc, /system/bin/linker)",
-    "freebsd": "FreeBSD binaries need FreeBSD (qemu-user emulates Linux system calls only)",
-    "netbsd": "NetBSD binaries need NetBSD (qemu-user emulates Linux system calls only)",
-    "openbsd": "OpenBSD binaries need OpenBSD (qemu-user emulates Linux system calls only)",
-    "dragonfly": "DragonFly BSD binaries need DragonFly BSD (qemu-user emulates Linux system calls only)",
-    "illumos": "illumos binaries need an illumos system",
-    "solaris": "Solaris binaries need a Solaris system",
-    "aix": "AIX binaries need an AIX system",
-    "plan9": "Plan 9 binaries need Plan 9",
-    "windows": "Windows binaries need Windows (no Wine runner in gocross yet)",
-}
-
-
 _NO_ENV: Mapping[str, str] = MappingProxyType({})
 
 

@@ -13,20 +13,12 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from gocross.platforms import arch, goarch_for_uname
 from gocross.runners.base import RunnerChoice
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
 if TYPE_CHECKING:
     from gocross.runners.status import RunnerStatus
-
-# uname's machine -> GOARCH of this host.
-_HOST_GOARCH = {
-    "x86_64": "amd64", "amd64": "amd64", "i386": "386", "i686": "386",
-    "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm", "armv6l": "arm",
-    "ppc64le": "ppc64le", "ppc64": "ppc64", "s390x": "s390x", "riscv64": "riscv64", "loongarch64": "loong64",
-}
-# GOARCHes a host also runs natively (compat modes of its kernel).
-_ALSO_NATIVE = {"amd64": ("386",), "arm64": ("arm",)}
 
 # /proc/cpuinfo flags each GOAMD64 level needs (Go's runtime checks the same features at start).
 _AMD64_LEVELS: dict[str, frozenset[str]] = {
@@ -41,13 +33,14 @@ def host_goarch() -> str | None:
     """GOARCH of this machine, or None when the host is not Linux (native runs are Linux-only here)."""
     if not sys.platform.startswith("linux"):
         return None
-    return _HOST_GOARCH.get(os.uname().machine.lower())
+    return goarch_for_uname(os.uname().machine)
 
 
 def native_goarches() -> tuple[str, ...]:
     """The linux GOARCHes the kernel runs directly."""
     host = host_goarch()
-    return () if host is None else (host, *_ALSO_NATIVE.get(host, ()))
+    record = arch(host) if host else None
+    return () if host is None else (host, *(record.also_native if record else ()))
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from gocross.platforms import ARCHES, arch
 from gocross.runners.base import RunnerChoice, version_output, which
 from gocross.runners.native import native_goarches
 
@@ -19,43 +20,6 @@ if TYPE_CHECKING:
     from gocross.runners.status import RunnerStatus
 
 INSTALL_HINT = "apt-get install qemu-user-static"
-
-# GOARCH -> qemu's name for the architecture (qemu-<name>-static).
-QEMU_ARCH: dict[str, str] = {
-    "amd64": "x86_64",
-    "arm": "arm",
-    "arm64": "aarch64",
-    "loong64": "loongarch64",
-    "mips": "mips",
-    "mipsle": "mipsel",
-    "mips64": "mips64",
-    "mips64le": "mips64el",
-    "ppc64": "ppc64",
-    "ppc64le": "ppc64le",
-    "riscv64": "riscv64",
-    "s390x": "s390x",
-}
-
-_RV_BITMANIP = "zba=true,zbb=true,zbs=true"
-# (GOARCH, variant level) -> QEMU_CPU. Checked on qemu 7.2: each model runs its level and SIGILLs on the next.
-_CPU_MODEL: dict[tuple[str, str], str] = {
-    ("arm", "5"): "arm926",
-    ("arm", "6"): "arm1176",
-    ("arm", "7"): "cortex-a7",
-    ("arm64", "v8.0"): "cortex-a57",
-    ("arm64", "v8.1"): "neoverse-n1",
-    ("arm64", "v8.2"): "neoverse-n1",
-    ("ppc64", "power8"): "power8",
-    ("ppc64", "power9"): "power9",
-    ("ppc64", "power10"): "power10",
-    ("ppc64le", "power8"): "power8",
-    ("ppc64le", "power9"): "power9",
-    ("ppc64le", "power10"): "power10",
-    ("riscv64", "rva20u64"): "rv64,zba=false,zbb=false,zbs=false",
-    ("riscv64", "rva22u64"): f"rv64,{_RV_BITMANIP}",
-    # vext_spec spelled out, or qemu 7.2 warns "vector version is not specified" once per thread.
-    ("riscv64", "rva23u64"): f"rv64,v=true,vext_spec=v1.0,vlen=128,{_RV_BITMANIP}",
-}
 
 # Emulated code is slower than native; soft-float code (every float op a library call) far slower still.
 QEMU_TIMEOUT_FACTOR = 10.0
@@ -73,7 +37,8 @@ def split_variant(variant: str | None) -> tuple[str, frozenset[str]]:
 def cpu_model(goarch: str, variant: str | None) -> str | None:
     """The QEMU_CPU for a variant, or None to keep qemu's default (which runs every level)."""
     level, _extras = split_variant(variant)
-    return _CPU_MODEL.get((goarch, level))
+    record = arch(goarch)
+    return record.qemu_cpus.get(level) if record else None
 
 
 def is_softfloat(goarch: str, variant: str | None) -> bool:
@@ -91,18 +56,28 @@ def _version(program: str) -> str | None:
 
 def find_program(goarch: str) -> tuple[str, str | None]:
     """(program name, full path or None): ``qemu-<arch>-static``, else the dynamic ``qemu-<arch>``."""
-    static = f"qemu-{QEMU_ARCH[goarch]}-static"
+    name = qemu_name(goarch)
+    static = f"qemu-{name}-static"
     path = which(static)
     if path is None:
-        dynamic = which(f"qemu-{QEMU_ARCH[goarch]}")
+        dynamic = which(f"qemu-{name}")
         if dynamic is not None:
-            return f"qemu-{QEMU_ARCH[goarch]}", dynamic
+            return f"qemu-{name}", dynamic
     return static, path
+
+
+def qemu_name(goarch: str) -> str:
+    """qemu-user's name for a GOARCH (qemu-<name>-static); KeyError for one qemu-user does not emulate."""
+    record = arch(goarch)
+    if record is None or record.qemu is None:
+        raise KeyError(goarch)
+    return record.qemu
 
 
 def _emulated_goarches() -> list[str]:
     native = native_goarches()
-    return [a for a in QEMU_ARCH if a not in native and not (a == "amd64" and "386" in native)]
+    return [a.goarch for a in ARCHES.values() if a.qemu is not None and a.goarch not in native
+            and not (a.goarch == "amd64" and "386" in native)]
 
 
 class QemuRunner:
@@ -140,7 +115,7 @@ class QemuRunner:
     def status(self) -> RunnerStatus:
         from gocross.runners.status import RunnerStatus
 
-        programs = {f"qemu-{QEMU_ARCH[a]}-static": find_program(a)[1] for a in _emulated_goarches()}
+        programs = {f"qemu-{qemu_name(a)}-static": find_program(a)[1] for a in _emulated_goarches()}
         found = [path for path in programs.values() if path]
         missing = [name for name, path in programs.items() if not path]
         return RunnerStatus(
