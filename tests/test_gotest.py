@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import HELLO, POST_TARGETS, REPO, write_module
 from tests.helpers import assert_clean_error, gocross
 
-from gocross import binfmt, errors, junit
+from gocross import binfmt, errors
 from gocross.errors import UsageError
 from gocross.gotest import (
     BUILD_FAILED,
@@ -22,6 +22,7 @@ from gocross.gotest import (
     TestCase,
     TestOptions,
     TestRun,
+    junit,
     parse_duration,
     parse_go_test_flags,
     raise_for_failures,
