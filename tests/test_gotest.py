@@ -428,3 +428,7 @@ def test_host_column_matches_go_test_for_a_package_that_needs_cgo(toolchain: Too
     assert result is not None
     assert plain.returncode == 0  # gcc is installed here, so go test passes ...
     assert result.status == (PASSED if plain.returncode == 0 else FAILED), (plain.stdout, result)  # ... and so do we
+    # --no-cgo on the command line turns it off (the cgo file drops out, the test cannot compile).
+    proc = gocross("test", "--no-cgo", "--json", "--target", native.name, cwd=mod)
+    closing = [json.loads(line) for line in proc.stdout.splitlines() if '"Status"' in line]
+    assert proc.returncode == 7 and [e["Status"] for e in closing] == ["could not build"], proc.stderr

@@ -54,10 +54,13 @@ class _SplitAtDashes(click.Command):
               help="Also write JUnit XML to FILE (one testsuite per target × package), for CI.")
 @click.option("--no-reference", is_flag=True,
               help="Do not add the native target as a reference column when it is not selected.")
+@click.option("--cgo/--no-cgo", default=None,
+              help="CGO_ENABLED for every target (default: gocross.toml's cgo, else on for this host's own "
+                   "target when a C compiler is installed, as go test does, and off for the others).")
 @click.pass_context
 @pass_app
 def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple[str, ...], directory: Path,
-         jobs: int | None, as_json: bool, junit_file: Path | None, no_reference: bool) -> None:
+         jobs: int | None, as_json: bool, junit_file: Path | None, no_reference: bool, cgo: bool | None) -> None:
     """Compile and run PACKAGES' tests (default: .) for every selected target, here. Go test flags go after --.
 
     Example: gocross test ./... --target linux/amd64,linux/s390x -- -run TestHeader -count 1
@@ -66,7 +69,7 @@ def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple
 
     go_flags = ctx.meta.get(_FLAGS_KEY, ())
     options = TestOptions(packages=packages or (".",), targets=targets, directory=directory,
-                          go_test_flags=go_flags, jobs=jobs, reference=not no_reference)
+                          go_test_flags=go_flags, jobs=jobs, reference=not no_reference, cgo=cgo)
     with MatrixProgress(app, "testing", quiet=as_json) as view:
         run = run_tests(options, toolchain=app.toolchain, progress=_progress(view))
     if junit_file is not None:
