@@ -89,6 +89,8 @@ def test_output_tail() -> None:
     assert output_tail((b"a\n\n", None, b"b\nc\n"), lines=2) == "b\nc"
     assert output_tail("  \n", lines=5, what="go build", returncode=2) == \
         "go build exited with status 2 and printed nothing"
+    assert output_tail("first\n" + "x" * 200 + "\n", lines=1, what=None, width=160) == "x" * 159 + "…"
+    assert output_tail("", lines=1, what=None) == ""
 
 
 def test_exception_cancels_kills_the_tree_and_drops_queued_work(tmp_path: Path) -> None:

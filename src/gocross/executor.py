@@ -250,20 +250,24 @@ def result_interruptibly(future: Future[T]) -> T:
             continue
 
 
-def output_tail(output: bytes | str | Iterable[bytes | None], *, lines: int, what: str = "the command",
-                returncode: int | None = None) -> str:
+def output_tail(output: bytes | str | Iterable[bytes | None], *, lines: int, what: str | None = "the command",
+                returncode: int | None = None, width: int | None = None) -> str:
     """The last ``lines`` non-blank lines of a child's output, or a sentence saying it printed nothing.
 
-    ``output`` may be several captured streams (stdout, stderr), joined in that order.
+    ``output`` may be several captured streams (stdout, stderr), joined in that order. ``width`` shortens
+    each line to that many characters (ending in …), for a one-line detail; ``what=None`` gives "" for
+    no output instead of the sentence.
     """
     if isinstance(output, str):
         text = output
     else:
         chunks = [output] if isinstance(output, bytes) else [c for c in output if c]
         text = b"".join(chunks).decode("utf-8", "replace")
-    kept = [ln for ln in text.strip().splitlines() if ln.strip()]
-    if kept:
-        return "\n".join(kept[-lines:])
+    kept = [ln for ln in text.strip().splitlines() if ln.strip()][-lines:]
+    if width is not None:
+        kept = [ln if len(ln) <= width else ln[: width - 1] + "…" for ln in kept]
+    if kept or what is None:
+        return "\n".join(kept)
     return f"{what} exited with status {returncode} and printed nothing"
 
 
