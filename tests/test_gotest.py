@@ -10,7 +10,8 @@ import pytest
 from tests.conftest import HELLO, POST_TARGETS, REPO, write_module
 from tests.helpers import assert_clean_error, gocross
 
-from gocross import binfmt, errors, junit
+from gocross import binfmt, errors
+from gocross.config import Config
 from gocross.errors import UsageError
 from gocross.gotest import (
     BUILD_FAILED,
@@ -22,12 +23,18 @@ from gocross.gotest import (
     TestCase,
     TestOptions,
     TestRun,
+    cgo_by_target,
+    has_c_compiler,
+    junit,
+    native_target,
     parse_duration,
     parse_go_test_flags,
     raise_for_failures,
     run_tests,
+    with_config_flags,
     with_events,
 )
+from gocross.targets import Target
 from gocross.toolchain import Toolchain
 
 FIXTURES = REPO / "tests" / "fixtures"
@@ -335,3 +342,93 @@ def test_concurrent_run_builds_in_a_private_folder(toolchain: Toolchain, tmp_pat
         assert [p.name for p in shared.iterdir()] == [".lock"]
     run = run_tests(options, toolchain=toolchain)  # the lock is free again: the shared folder is used
     assert run.ok and sorted(p.name for p in shared.iterdir()) == [".lock", "linux_amd64", "linux_arm64"]
+
+
+# ------------------------------------------------------------------------------------------ gocross.toml, cgo
+
+
+def test_config_tags_and_ldflags_go_first_and_the_command_line_wins() -> None:
+    config = Config(tags=("special", "netgo"), ldflags="-X main.v=1")
+    assert with_config_flags(parse_go_test_flags([]), config).build == ("-tags=special,netgo", "-ldflags=-X main.v=1")
+    given = with_config_flags(parse_go_test_flags(["-tags", "other", "-run", "X"]), config)
+    assert given.build == ("-ldflags=-X main.v=1", "-tags=other") and given.test == ("-test.run=X",)
+    assert with_config_flags(parse_go_test_flags(["-v"]), Config()) == parse_go_test_flags(["-v"])
+
+
+def test_cgo_is_what_was_asked_else_only_on_the_host_with_a_c_compiler(toolchain: Toolchain) -> None:
+    host, foreign = Target("linux", "amd64"), Target("linux", "s390x")
+    assert cgo_by_target(toolchain, [host, foreign], host, True) == {"linux/amd64": True, "linux/s390x": True}
+    assert cgo_by_target(toolchain, [host, foreign], host, False) == {"linux/amd64": False, "linux/s390x": False}
+    auto = cgo_by_target(toolchain, [host, foreign], host, None)
+    assert auto == {"linux/amd64": has_c_compiler(toolchain), "linux/s390x": False}
+    assert cgo_by_target(toolchain, [host], None, None) == {"linux/amd64": False}
+
+
+def test_a_test_that_needs_a_tag_from_gocross_toml_passes(toolchain: Toolchain, tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "tagged", {
+        "gocross.toml": 'tags = ["special"]\n',
+        "special.go": """
+            //go:build special
+
+            package tagged
+
+            func Special() string { return "special" }
+        """,
+        "tagged_test.go": """
+            package tagged
+
+            import "testing"
+
+            func TestSpecial(t *testing.T) {
+                if Special() != "special" {
+                    t.Fatal("wrong")
+                }
+            }
+        """,
+    }, module="example.com/tagged")
+    targets = ("linux/amd64", "linux/arm64")
+    run = run_tests(TestOptions(targets=targets, directory=mod), toolchain=toolchain)
+    for target in targets:
+        result = run.result(target, "example.com/tagged")
+        assert result is not None and result.status == PASSED, (target, result)
+        assert [(c.name, c.status) for c in result.tests] == [("TestSpecial", "pass")]
+    overridden = run_tests(TestOptions(targets=("linux/amd64",), directory=mod, go_test_flags=("-tags=other",)),
+                           toolchain=toolchain)
+    result = overridden.result("linux/amd64", "example.com/tagged")
+    assert result is not None and result.status == BUILD_FAILED, result
+
+
+def test_host_column_matches_go_test_for_a_package_that_needs_cgo(toolchain: Toolchain, tmp_path: Path) -> None:
+    native = native_target()
+    assert native is not None
+    mod = write_module(tmp_path / "withcgo", {
+        "add.go": """
+            package withcgo
+
+            // static int add(int a, int b) { return a + b; }
+            import "C"
+
+            func Add(a, b int) int { return int(C.add(C.int(a), C.int(b))) }
+        """,
+        "add_test.go": """
+            package withcgo
+
+            import "testing"
+
+            func TestAdd(t *testing.T) {
+                if Add(2, 3) != 5 {
+                    t.Fatal("2+3")
+                }
+            }
+        """,
+    }, module="example.com/withcgo")
+    plain = toolchain.run(["test", "-count=1", "."], cwd=mod, timeout=600)
+    run = run_tests(TestOptions(targets=(native.name,), directory=mod), toolchain=toolchain)
+    result = run.result(native.name, "example.com/withcgo")
+    assert result is not None
+    assert plain.returncode == 0  # gcc is installed here, so go test passes ...
+    assert result.status == (PASSED if plain.returncode == 0 else FAILED), (plain.stdout, result)  # ... and so do we
+    # --no-cgo on the command line turns it off (the cgo file drops out, the test cannot compile).
+    proc = gocross("test", "--no-cgo", "--json", "--target", native.name, cwd=mod)
+    closing = [json.loads(line) for line in proc.stdout.splitlines() if '"Status"' in line]
+    assert proc.returncode == 7 and [e["Status"] for e in closing] == ["could not build"], proc.stderr

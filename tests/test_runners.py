@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from gocross.executor import StderrFilter, execute
 from gocross.runners import choose_runner, registry, runner_kind, why_no_runner
 from gocross.runners.native import amd64_level
-from gocross.runners.process import StderrFilter, execute
 from gocross.runners.qemu import cpu_model, is_softfloat
 
 EMULATED = ("arm", "arm64", "loong64", "mips", "mipsle", "mips64", "mips64le", "ppc64", "ppc64le", "riscv64",

@@ -32,7 +32,7 @@ from gocross.toolchain import Toolchain
 
 if TYPE_CHECKING:
     from gocross.binary import BinaryInfo
-from gocross.waiting import result_interruptibly
+from gocross.executor import result_interruptibly
 
 TMP_MARK = ".gocross-tmp-"
 # Measured on the 2-core reference machine (benchmarks/bench_jobs.py, figures in the README): on a cold

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gocross.errors import CannotRun, CpuUnsupported, RunnerMissing, RunTimeout, UsageError
+from gocross.executor import Completed, Running
+from gocross.executor import execute as execute_process
+from gocross.executor import start as start_process
 from gocross.platforms import arch
 from gocross.runners import RunnerChoice, choose_runner, why_no_runner
-from gocross.runners.process import Completed, Running
-from gocross.runners.process import execute as execute_process
-from gocross.runners.process import start as start_process
 from gocross.variants import variable_for
 
 if TYPE_CHECKING:

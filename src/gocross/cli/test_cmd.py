@@ -14,6 +14,7 @@ import click
 
 from gocross.cli.app import App, pass_app
 from gocross.cli.progress import MatrixProgress
+from gocross.gotest.results import CaseStatus, TestStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,10 +24,10 @@ if TYPE_CHECKING:
     from gocross.gotest import PackageResult, TestRun
 
 _FLAGS_KEY = "gocross.go_test_flags"
-_STYLE = {"passed": "green", "failed": "bold red", "could not build": "bold red", "could not run": "yellow",
-          "built, not run": "cyan", "no tests": "dim"}
+_STYLE = {TestStatus.PASSED: "green", TestStatus.FAILED: "bold red", TestStatus.BUILD_FAILED: "bold red",
+          TestStatus.COULD_NOT_RUN: "yellow", TestStatus.NOT_RUN: "cyan", TestStatus.NO_TESTS: "dim"}
 
-_CASE_LABEL = {"binfmt": "CANNOT RUN UNDER EMULATION", "unfinished": "DID NOT FINISH"}
+_CASE_LABEL = {CaseStatus.BINFMT: "CANNOT RUN UNDER EMULATION", CaseStatus.UNFINISHED: "DID NOT FINISH"}
 
 
 class _SplitAtDashes(click.Command):
@@ -53,10 +54,13 @@ class _SplitAtDashes(click.Command):
               help="Also write JUnit XML to FILE (one testsuite per target × package), for CI.")
 @click.option("--no-reference", is_flag=True,
               help="Do not add the native target as a reference column when it is not selected.")
+@click.option("--cgo/--no-cgo", default=None,
+              help="CGO_ENABLED for every target (default: gocross.toml's cgo, else on for this host's own "
+                   "target when a C compiler is installed, as go test does, and off for the others).")
 @click.pass_context
 @pass_app
 def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple[str, ...], directory: Path,
-         jobs: int | None, as_json: bool, junit_file: Path | None, no_reference: bool) -> None:
+         jobs: int | None, as_json: bool, junit_file: Path | None, no_reference: bool, cgo: bool | None) -> None:
     """Compile and run PACKAGES' tests (default: .) for every selected target, here. Go test flags go after --.
 
     Example: gocross test ./... --target linux/amd64,linux/s390x -- -run TestHeader -count 1
@@ -65,11 +69,11 @@ def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple
 
     go_flags = ctx.meta.get(_FLAGS_KEY, ())
     options = TestOptions(packages=packages or (".",), targets=targets, directory=directory,
-                          go_test_flags=go_flags, jobs=jobs, reference=not no_reference)
+                          go_test_flags=go_flags, jobs=jobs, reference=not no_reference, cgo=cgo)
     with MatrixProgress(app, "testing", quiet=as_json) as view:
         run = run_tests(options, toolchain=app.toolchain, progress=_progress(view))
     if junit_file is not None:
-        from gocross import junit
+        from gocross.gotest import junit
 
         junit.write(run, junit_file)
     if as_json:
@@ -147,14 +151,14 @@ def _details(app: App, result: PackageResult, verbose: bool) -> None:
                   highlight=False)
     if result.reason:
         console.print(result.reason, markup=False)
-    shown = [c for c in result.tests if verbose or c.status not in ("pass", "skip")]
+    shown = [c for c in result.tests if verbose or c.status not in (CaseStatus.PASS, CaseStatus.SKIP)]
     for case in shown:
         label = _CASE_LABEL.get(case.status, case.status.upper())
         console.print(f"--- {label}: {case.name} ({case.seconds:.2f}s)", markup=False)
         if case.note:
             console.print(f"    note: {case.note}", markup=False)
         _indented(app, case.output)
-    if result.output and (result.status == "could not build" or not shown or verbose):
+    if result.output and (result.status == TestStatus.BUILD_FAILED or not shown or verbose):
         _indented(app, result.output)
     if result.vet:
         _indented(app, result.vet)

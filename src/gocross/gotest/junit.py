@@ -16,15 +16,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gocross.errors import OutputError
+from gocross.gotest.results import CaseStatus, TestStatus
 
 if TYPE_CHECKING:
-    from gocross.gotest import PackageResult, TestCase, TestRun
+    from gocross.gotest.results import PackageResult, TestCase, TestRun
 
 # A result that is not a pass but whose verdict no test case carries gets one case of its own.
 # Characters XML 1.0 cannot hold at all, even escaped (ANSI colour codes in test output are the usual ones).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_WHOLE_CASE = {"could not build": ("build", "error"), "could not run": ("run", "error"),
-               "built, not run": ("run", "skipped"), "failed": ("package", "failure")}
+_WHOLE_CASE = {TestStatus.BUILD_FAILED: ("build", "error"), TestStatus.COULD_NOT_RUN: ("run", "error"),
+               TestStatus.NOT_RUN: ("run", "skipped"), TestStatus.FAILED: ("package", "failure")}
 
 
 def to_xml(run: TestRun) -> bytes:
@@ -61,7 +62,7 @@ def write(run: TestRun, path: Path) -> Path:
 def _suite(result: PackageResult) -> ET.Element:
     suite = ET.Element("testsuite", name=f"{result.package} ({result.target})", time=f"{result.seconds:.3f}")
     props = ET.SubElement(suite, "properties")
-    for name, value in (("target", result.target), ("package", result.package), ("status", result.status),
+    for name, value in (("target", result.target), ("package", result.package), ("status", str(result.status)),
                         ("runner", result.runner or "none")):
         ET.SubElement(props, "property", name=name, value=value)
     classname = f"{result.target}.{result.package}"
@@ -80,11 +81,11 @@ def _suite(result: PackageResult) -> ET.Element:
 
 def _case(classname: str, case: TestCase) -> ET.Element:
     element = ET.Element("testcase", classname=classname, name=case.name, time=f"{case.seconds:.3f}")
-    if case.status == "skip":
+    if case.status == CaseStatus.SKIP:
         ET.SubElement(element, "skipped", message="skipped").text = _clean(case.output)
-    elif case.status == "fail":
+    elif case.status == CaseStatus.FAIL:
         ET.SubElement(element, "failure", message=f"{case.name} failed").text = _clean(case.output)
-    elif case.status != "pass":  # binfmt limitation, unfinished (hang or crash): not the test's own verdict
+    elif case.status != CaseStatus.PASS:  # binfmt limitation, unfinished (hang or crash): not the test's own verdict
         message = case.note or f"{case.name} did not finish"
         ET.SubElement(element, "error", message=_clean(message)).text = _clean(case.output)
     return element
