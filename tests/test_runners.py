@@ -3,7 +3,6 @@ and the stderr filter that keeps the runner's words apart from the program's."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -147,24 +146,3 @@ def test_wasmtime_child_survives_a_bad_module(tmp_path: Path) -> None:
     done = execute(choice.command(bogus, []), env={"PATH": "/usr/bin:/bin"}, timeout=60)
     assert done.returncode == 126
     assert any("cannot load" in line for line in done.runner_lines)
-
-
-def test_which_agrees_with_shutil(tmp_path: Path) -> None:
-    """runners.base's own PATH search (it avoids importing shutil) against shutil.which."""
-    import shutil
-
-    from gocross.runners.base import _which
-
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    (tmp_path / "a" / "tool").mkdir()  # a directory named like the program: skipped
-    (tmp_path / "a" / "plain").write_text("not executable")
-    for name in ("tool", "plain"):
-        (tmp_path / "b" / name).write_text("#!/bin/sh\n")
-        (tmp_path / "b" / name).chmod(0o755)
-    path = os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "b"), os.environ.get("PATH", "")])
-    names = ["tool", "plain", "sh", "qemu-aarch64-static", "no-such-program-xyz", str(tmp_path / "b" / "tool"),
-             str(tmp_path / "a" / "plain")]
-    for name in names:
-        assert _which(name, path) == shutil.which(name, path=path), name
-    assert _which("tool", path) == str(tmp_path / "b" / "tool")

@@ -16,8 +16,8 @@ from gocross import binfmt
 from gocross.binfmt import Entry as BinfmtEntry
 from gocross.errors import GocrossError
 from gocross.runners import statuses
+from gocross.runners.base import RunnerStatus
 from gocross.runners.native import amd64_level, host_goarch
-from gocross.runners.status import RunnerStatus
 
 
 @dataclass(frozen=True)

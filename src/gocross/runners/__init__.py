@@ -1,6 +1,6 @@
 """Runners: how a binary for some GOOS/GOARCH/variant runs on this host, chosen from one dispatch table.
 
-Each runner is one module here exposing ``RUNNER`` (see :class:`gocross.runners.protocol.Runner`); the table maps every
+Each runner is one module here exposing ``RUNNER`` (see :class:`gocross.runners.base.Runner`); the table maps every
 (GOOS, GOARCH) to the runners that may handle it, in order of preference, and the variant (GOARM, GOAMD64,
 GOPPC64, ... spelled as ``go env`` spells it) picks the CPU model. Adding a runner (wine) = one new module
 plus one name in ``_RUNNER_MODULES``.
@@ -12,16 +12,10 @@ import functools
 import importlib
 
 from gocross.platforms import foreign_reason
-from gocross.runners.base import RunnerChoice
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
-
-if TYPE_CHECKING:
-    from gocross.runners.protocol import Runner
-    from gocross.runners.status import RunnerStatus
+from gocross.runners.base import Runner, RunnerChoice, RunnerStatus
 
 # Runner modules under gocross.runners, in order of preference when two cover the same target.
-_RUNNER_MODULES: tuple[str, ...] = ("native", "qemu", "node", "wasmtime")
+_RUNNER_MODULES: tuple[str, ...] = ("native", "qemu", "node", "wasi")
 
 
 @functools.cache
@@ -66,20 +60,6 @@ def why_no_runner(goos: str, goarch: str, variant: str | None = None) -> str:
     if reason is not None:
         return reason
     return f"no runner for {goos}/{goarch} on this host"
-
-
-def __getattr__(name: str) -> object:
-    """``Runner`` (the Protocol) and ``RunnerStatus`` (doctor's dataclass) on first use: a verdict needs
-    neither, and defining them would import ``dataclasses`` into every ``gocross inspect``."""
-    if name == "Runner":
-        from gocross.runners.protocol import Runner
-
-        return Runner
-    if name == "RunnerStatus":
-        from gocross.runners.status import RunnerStatus
-
-        return RunnerStatus
-    raise AttributeError(f"module 'gocross.runners' has no attribute {name!r}")
 
 
 def runner_kind(goos: str, goarch: str) -> str:

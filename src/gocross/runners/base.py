@@ -9,10 +9,10 @@ and ``dataclasses`` with the ``inspect`` module it imports costs more start-up t
 from __future__ import annotations
 
 import functools
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -58,15 +58,6 @@ class RunnerChoice(NamedTuple):
         return self._replace(env={**self.env, "QEMU_CPU": cpu}, note=f"QEMU_CPU={cpu} (forced)")
 
 
-def which(program: str) -> str | None:
-    """Full path of a program on PATH, looked up at call time (tests change PATH).
-
-    Remembered per (program, PATH): inspecting a directory of binaries asks for the same emulators again
-    and again, and each PATH search is a dozen stat calls.
-    """
-    return _which(program, os.environ.get("PATH", os.defpath))
-
-
 @functools.cache
 def version_output(program: str) -> str:
     """What ``PROGRAM --version`` prints ("" when it cannot be run), asked once per process."""
@@ -79,21 +70,37 @@ def version_output(program: str) -> str:
     return proc.stdout.strip()
 
 
-@functools.lru_cache(maxsize=256)
-def _which(program: str, path: str) -> str | None:
-    """shutil.which's POSIX rule (an executable non-directory in the first PATH folder that has one).
+@dataclass(frozen=True)
+class RunnerStatus:
+    """What ``gocross doctor`` says about one runner: what it covers and whether it is ready."""
 
-    Written out because importing shutil (which pulls in bz2, lzma and fnmatch) is a visible share of a
-    one-file ``gocross inspect``; the tests compare it with shutil.which.
-    """
-    if os.sep in program:
-        return program if _is_program(program) else None
-    for folder in path.split(os.pathsep):
-        candidate = os.path.join(folder or os.curdir, program)  # noqa: PTH118 (str in, str out, no Path)
-        if _is_program(candidate):
-            return candidate
-    return None
+    name: str
+    covers: tuple[str, ...]  # "linux/arm64", ...
+    installed: bool
+    programs: Mapping[str, str | None] = field(default_factory=dict, hash=False)  # program -> path or None
+    version: str | None = None
+    install_hint: str | None = None
+    detail: str | None = None
 
 
-def _is_program(path: str) -> bool:
-    return os.access(path, os.X_OK) and not os.path.isdir(path)  # noqa: PTH112
+class Runner(Protocol):
+    """One way of running binaries here. A new runner (e.g. wine) is one module exposing ``RUNNER``."""
+
+    name: str
+    kind: str
+
+    def targets(self) -> Iterable[tuple[str, str]]:
+        """The (GOOS, GOARCH) pairs this runner may handle on this host."""
+        ...
+
+    def choose(self, goos: str, goarch: str, variant: str | None) -> RunnerChoice | None:
+        """The runner for this target and variant, or None when this runner cannot run it here."""
+        ...
+
+    def why_not(self, goos: str, goarch: str, variant: str | None) -> str:
+        """Plain-words reason ``choose`` returned None."""
+        ...
+
+    def status(self) -> RunnerStatus:
+        """Installed state and coverage, for ``gocross doctor``."""
+        ...

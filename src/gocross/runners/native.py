@@ -14,11 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from gocross.platforms import arch, goarch_for_uname
-from gocross.runners.base import RunnerChoice
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
-if TYPE_CHECKING:
-    from gocross.runners.status import RunnerStatus
+from gocross.runners.base import RunnerChoice, RunnerStatus
 
 # /proc/cpuinfo flags each GOAMD64 level needs (Go's runtime checks the same features at start).
 _AMD64_LEVELS: dict[str, frozenset[str]] = {
@@ -98,8 +94,6 @@ class NativeRunner:
         return f"{goos}/{goarch} is not this machine's architecture"
 
     def status(self) -> RunnerStatus:
-        from gocross.runners.status import RunnerStatus
-
         arches = native_goarches()
         detail = f"CPU supports GOAMD64 up to {amd64_level()}" if host_goarch() == "amd64" else None
         return RunnerStatus(name="native", covers=tuple(f"linux/{a}" for a in arches),

@@ -7,15 +7,12 @@ preemption: a tight loop never yields and only the time limit ends it.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
 from gocross.errors import GocrossError
-from gocross.runners.base import RunnerChoice, version_output, which
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
-if TYPE_CHECKING:
-    from gocross.runners.status import RunnerStatus
+from gocross.runners.base import RunnerChoice, RunnerStatus, version_output
 
 INSTALL_HINT = "apt-get install nodejs"
 NODE_TIMEOUT_FACTOR = 3.0
@@ -33,11 +30,10 @@ def wasm_exec_script(goroot: Path) -> Path | None:
 
 
 def _default_goroot() -> Path | None:
-    from gocross.golocate import guess_goroot
+    from gocross.toolchain import find_toolchain, guess_goroot
 
     if (goroot := guess_goroot()) is not None:  # no `go env` process just to find a .js file
         return goroot
-    from gocross.toolchain import find_toolchain
 
     try:
         return find_toolchain().goroot
@@ -47,7 +43,7 @@ def _default_goroot() -> Path | None:
 
 def find_node() -> str | None:
     """node on PATH (Debian once called it ``nodejs``)."""
-    return which("node") or which("nodejs")
+    return shutil.which("node") or shutil.which("nodejs")
 
 
 def _version(node: str) -> str | None:
@@ -91,8 +87,6 @@ class NodeRunner:
         return f"node runs js/wasm only, not {goos}/{goarch}"
 
     def status(self) -> RunnerStatus:
-        from gocross.runners.status import RunnerStatus
-
         node = find_node()
         goroot = _default_goroot()
         script = wasm_exec_script(goroot) if goroot else None

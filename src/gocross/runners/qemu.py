@@ -9,15 +9,12 @@ way it would on the older machine. linux/386 is never emulated: qemu-i386 7.2 cr
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterable
 
 from gocross.platforms import ARCHES, arch
-from gocross.runners.base import RunnerChoice, version_output, which
+from gocross.runners.base import RunnerChoice, RunnerStatus, version_output
 from gocross.runners.native import native_goarches
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
-if TYPE_CHECKING:
-    from gocross.runners.status import RunnerStatus
 
 INSTALL_HINT = "apt-get install qemu-user-static"
 
@@ -58,9 +55,9 @@ def find_program(goarch: str) -> tuple[str, str | None]:
     """(program name, full path or None): ``qemu-<arch>-static``, else the dynamic ``qemu-<arch>``."""
     name = qemu_name(goarch)
     static = f"qemu-{name}-static"
-    path = which(static)
+    path = shutil.which(static)
     if path is None:
-        dynamic = which(f"qemu-{name}")
+        dynamic = shutil.which(f"qemu-{name}")
         if dynamic is not None:
             return f"qemu-{name}", dynamic
     return static, path
@@ -113,8 +110,6 @@ class QemuRunner:
         return f"qemu-user has no emulator for {goos}/{goarch}"
 
     def status(self) -> RunnerStatus:
-        from gocross.runners.status import RunnerStatus
-
         programs = {f"qemu-{qemu_name(a)}-static": find_program(a)[1] for a in _emulated_goarches()}
         found = [path for path in programs.values() if path]
         missing = [name for name, path in programs.items() if not path]

@@ -20,11 +20,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import wasmtime
 
-# Run as a script, this file's folder is sys.path[0] — and it holds gocross's own wasmtime.py, which would
-# shadow the wasmtime package.
-if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
-    del sys.path[0]
-
 EXIT_TRAP = 134
 EXIT_NOT_LOADABLE = 126
 EXIT_NO_WASMTIME = 127

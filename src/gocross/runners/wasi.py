@@ -11,11 +11,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from gocross.runners.base import RunnerChoice
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing: see gocross.binary.model
-if TYPE_CHECKING:
-    from gocross.runners.status import RunnerStatus
+from gocross.runners.base import RunnerChoice, RunnerStatus
 
 INSTALL_HINT = "pip install wasmtime"
 CHILD = Path(__file__).with_name("wasmtime_child.py")
@@ -62,8 +58,6 @@ class WasmtimeRunner:
         return f"wasmtime runs wasip1/wasm only, not {goos}/{goarch}"
 
     def status(self) -> RunnerStatus:
-        from gocross.runners.status import RunnerStatus
-
         installed = wasmtime_installed()
         return RunnerStatus(
             name="wasmtime",
