@@ -11,13 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from gocross import __version__
 from gocross.artifacts import Artifact, ArtifactStatus, sha256_file, write_manifest
 from gocross.errors import BuildFailed
+from gocross.executor import Completed, Executor, output_tail
 from gocross.incremental import State, source_fingerprint, step_key
 from gocross.log import logger
 from gocross.plan import BuildOptions, BuildPlan, BuildStep, make_plan
@@ -32,7 +30,6 @@ from gocross.toolchain import Toolchain
 
 if TYPE_CHECKING:
     from gocross.binary import BinaryInfo
-from gocross.executor import result_interruptibly
 
 TMP_MARK = ".gocross-tmp-"
 # Measured on the 2-core reference machine (benchmarks/bench_jobs.py, figures in the README): on a cold
@@ -122,14 +119,14 @@ def run_plan(plan: BuildPlan, progress: ProgressCallback | None = None) -> Build
     started = time.monotonic()
     _remove_stale_temporaries(plan.out_dir)
     source = source_fingerprint(plan.toolchain, plan.package_dir, plan.out_dir) if plan.incremental else None
-    runner = _Runner(plan, progress or (lambda *_: None), State(plan.out_dir), source)
+    matrix = _BuildMatrix(plan, progress or (lambda *_: None), State(plan.out_dir), source)
     try:
-        artifacts = runner.run_all()
+        artifacts = matrix.run_all()
     except KeyboardInterrupt:
-        runner.state.save()
-        _write(plan, runner.finished(), started, cancelled=True)
+        matrix.state.save()
+        _write(plan, matrix.finished(), started, cancelled=True)
         raise
-    runner.state.save()
+    matrix.state.save()
     return _write(plan, artifacts, started)
 
 
@@ -143,8 +140,8 @@ def _write(plan: BuildPlan, artifacts: list[Artifact], started: float, cancelled
                        plan.toolchain.version, time.monotonic() - started, cancelled)
 
 
-class _Runner:
-    """Runs the steps on a thread pool and keeps the live processes so a cancel can stop them all."""
+class _BuildMatrix:
+    """Runs the steps on the executor (which stops every compiler on a cancel) and keeps what finished."""
 
     def __init__(self, plan: BuildPlan, progress: ProgressCallback, state: State, source: str | None) -> None:
         self.plan = plan
@@ -152,38 +149,24 @@ class _Runner:
         self.state = state
         self.source = source
         self.lock = threading.Lock()
-        self.procs: set[subprocess.Popen[bytes]] = set()
         self.done: list[Artifact] = []
-        self.cancelled = threading.Event()
+        self.executor = Executor(plan.jobs, name="gocross-build")
         # Not part of step.env: it changes no output, so it stays out of the incremental fingerprint.
         self.gc_env = toolchain_gc_env(plan.jobs)
 
     def run_all(self) -> list[Artifact]:
-        with ThreadPoolExecutor(max_workers=self.plan.jobs, thread_name_prefix="gocross-build") as pool:
-            futures: list[Future[Artifact]] = [pool.submit(self._one, s) for s in self.plan.steps]
-            try:
-                for future in futures:
-                    result_interruptibly(future)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                self.cancel()  # before the pool's shutdown waits on the workers' compilers
-                raise
+        with self.executor as executor:  # an exception (Ctrl-C) cancels: queued steps dropped, compilers killed
+            for step in self.plan.steps:
+                executor.submit(self._one, step)
+            executor.wait()
         return list(self.done)
 
     def finished(self) -> list[Artifact]:
         with self.lock:
             return [a for a in self.done if a.status != ArtifactStatus.CANCELLED]
 
-    def cancel(self) -> None:
-        self.cancelled.set()
-        with self.lock:
-            procs = list(self.procs)
-        for proc in procs:
-            _kill_group(proc)
-
     def _one(self, step: BuildStep) -> Artifact:
-        if self.cancelled.is_set():
+        if self.executor.cancelled:
             return Artifact.unbuilt(step.target, ArtifactStatus.CANCELLED, "cancelled before it started")
         self.progress("start", step, None)
         if step.skip_reason:
@@ -191,7 +174,7 @@ class _Runner:
         else:
             artifact = self._compile(step)
         with self.lock:
-            if not (self.cancelled.is_set() and artifact.status == ArtifactStatus.FAILED):
+            if not (self.executor.cancelled and artifact.status != ArtifactStatus.OK):
                 self.done.append(artifact)
         self.progress("done", step, artifact)
         return artifact
@@ -216,10 +199,15 @@ class _Runner:
         tmp = step.output.with_name(f"{TMP_MARK}{os.getpid()}-{step.output.name}")
         relink_probe = _seed_temporary(step.output, tmp)
         try:
-            code, output = self._go_build(step, tmp)
+            done = self._go_build(step, tmp)
             seconds = time.monotonic() - started
-            if code != 0:
-                return Artifact.unbuilt(step.target, ArtifactStatus.FAILED, _clean_go_output(output, code), seconds)
+            if done is None:
+                return Artifact.unbuilt(step.target, ArtifactStatus.CANCELLED, "cancelled before it started")
+            if done.returncode != 0:
+                why = output_tail(done.stdout or b"", lines=40, what="go build", returncode=done.returncode)
+                if done.start_error is not None:
+                    why = f"go build could not start: {done.start_error.strerror}"
+                return Artifact.unbuilt(step.target, ArtifactStatus.FAILED, why, seconds)
             relinked = relink_probe is None or tmp.stat().st_ino != relink_probe
             with self.lock:
                 known = None if relinked else self.state.same_file(step.output)
@@ -236,21 +224,12 @@ class _Runner:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
 
-    def _go_build(self, step: BuildStep, tmp: Path) -> tuple[int, str]:
+    def _go_build(self, step: BuildStep, tmp: Path) -> Completed | None:
+        """``go build`` writing to ``tmp``, its diagnostics in order; None when cancelled before it started."""
         argv = step.argv(tmp)
         logger.debug("%s: %s", step.target.name, " ".join(argv))
         env = self.plan.toolchain.environ({**self.gc_env, **step.env})
-        proc = subprocess.Popen(argv, cwd=self.plan.package_dir, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-        with self.lock:
-            self.procs.add(proc)
-        try:
-            out, _ = proc.communicate()
-        finally:
-            with self.lock:
-                self.procs.discard(proc)
-        return proc.returncode, out.decode("utf-8", "replace")
+        return self.executor.run(argv, env=env, cwd=self.plan.package_dir, merge_stderr=True)
 
 
 def _seed_temporary(output: Path, tmp: Path) -> int | None:
@@ -299,25 +278,6 @@ def _inspection(info: BinaryInfo, output: Path) -> dict[str, Any]:
     data["path"] = output.name
     data["runs_here"] = None
     return data
-
-
-def _clean_go_output(output: str, code: int) -> str:
-    lines = [ln for ln in output.strip().splitlines() if ln.strip()]
-    if not lines:
-        return f"go build exited with status {code} and printed nothing"
-    return "\n".join(lines[-40:])
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a `go build` and the compilers/linker it started (they share its process group)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=3)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gocross.errors import CannotRun, CpuUnsupported, RunnerMissing, RunTimeout, UsageError
-from gocross.executor import Completed, Running
+from gocross.executor import Completed, Executor, Running
 from gocross.executor import execute as execute_process
 from gocross.executor import start as start_process
 from gocross.platforms import arch
@@ -101,8 +101,12 @@ class RunPlan:
         return self.choice
 
     def run(self, args: Sequence[str] = (), *, timeout: float | None = None, stdin: bytes | str | None = None,
-            capture: bool = True, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> RunResult:
-        """Run the binary; every outcome, including "could not run", comes back as a RunResult."""
+            capture: bool = True, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+            executor: Executor | None = None) -> RunResult:
+        """Run the binary; every outcome, including "could not run", comes back as a RunResult.
+
+        Under an ``executor`` (smoke's checks) the run is tracked, so cancelling it kills the program too.
+        """
         choice = self.choice
         if choice is None:
             return self._not_run(args, RunOutcome.NO_RUNNER, self.cannot_run_message())
@@ -111,15 +115,29 @@ class RunPlan:
                                  f"needs {choice.program or choice.name}; install it with `{choice.install_hint}`")
         limit = _timeout_for(choice, timeout)
         command = choice.command(self.binary, args)
-        done = execute_process(command, env=_environ(choice, env), timeout=limit, cwd=cwd,
-                               input=_to_bytes(stdin), capture=capture, filter_stderr=choice.name != "native")
+        filtered = choice.name != "native"
+        if executor is None:
+            done = execute_process(command, env=_environ(choice, env), timeout=limit, cwd=cwd,
+                                   input=_to_bytes(stdin), capture=capture, filter_stderr=filtered)
+        else:
+            tracked = executor.run(command, env=_environ(choice, env), cwd=cwd, timeout=limit,
+                                   input=_to_bytes(stdin), filter_stderr=filtered)
+            if tracked is None:
+                return self._not_run(args, RunOutcome.NOT_STARTED, "cancelled before it started")
+            done = tracked
         return self.result(command, done, limit)
 
-    def start(self, args: Sequence[str] = (), *, cwd: Path | None = None,
-              env: Mapping[str, str] | None = None) -> Running:
-        """Start the binary in the background with captured output (servers for ``smoke --serve``)."""
+    def start(self, args: Sequence[str] = (), *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+              executor: Executor | None = None) -> Running | None:
+        """Start the binary in the background with captured output (servers for ``smoke --serve``).
+
+        Under an ``executor`` it is tracked until ``executor.finish`` (None: the executor was cancelled).
+        Raises OSError when it cannot start.
+        """
         choice = self.require()
         command = choice.command(self.binary, args)
+        if executor is not None:
+            return executor.start(command, env=_environ(choice, env), cwd=cwd, filter_stderr=choice.name != "native")
         return start_process(command, env=_environ(choice, env), cwd=cwd, capture=True,
                              filter_stderr=choice.name != "native")
 

@@ -18,7 +18,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 from gocross.artifacts import Artifact, read_manifest
 from gocross.errors import GocrossError, UsageError
+from gocross.executor import Executor, output_tail
 from gocross.launch import RunOutcome, RunPlan, RunResult, plan_for_artifact
 from gocross.targets import matches
 
@@ -118,10 +118,9 @@ def _status_of(result: RunResult) -> SmokeStatus:
     return SmokeStatus.PASS if result.ran else SmokeStatus.FAIL
 
 
-def _first_line(text: str, limit: int = 160) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    line = lines[-1] if lines else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+def _first_line(text: str) -> str:
+    """The last non-blank line of an output, shortened to fit a one-line detail."""
+    return output_tail(text, lines=1, what=None, width=160)
 
 
 def _check(entry: Artifact, result: RunResult, status: SmokeStatus, detail: str, **extra: Any) -> SmokeCheck:
@@ -156,11 +155,12 @@ def _plan_or_check(entry: Artifact) -> RunPlan | SmokeCheck:
     return plan
 
 
-def _smoke_args(entry: Artifact, opts: SmokeOptions) -> SmokeCheck:
+def _smoke_args(entry: Artifact, opts: SmokeOptions, executor: Executor) -> SmokeCheck:
     plan = _plan_or_check(entry)
     if isinstance(plan, SmokeCheck):
         return plan
-    result = plan.run(opts.args, timeout=_limit(plan, opts), capture=True, cwd=_folder(entry), env=opts.env)
+    result = plan.run(opts.args, timeout=_limit(plan, opts), capture=True, cwd=_folder(entry), env=opts.env,
+                      executor=executor)
     return _judge_args(entry, result, opts)
 
 
@@ -215,12 +215,15 @@ class _Served:
     error: str | None
 
 
-def _serve_once(plan: RunPlan, opts: SmokeOptions, cwd: Path, port: int, limit: float | None) -> _Served:
-    """Start the server on ``port``, wait for it, GET the path, stop it."""
+def _serve_once(plan: RunPlan, opts: SmokeOptions, cwd: Path, port: int, limit: float | None,
+                executor: Executor) -> _Served | None:
+    """Start the server on ``port``, wait for it, GET the path, stop it; None when the smoke run was cancelled."""
     assert plan.choice is not None
     args = [a.replace("{port}", str(port)) for a in opts.args]
     env = {**opts.env, **({opts.port_env: str(port)} if opts.port_env else {})}
-    running = plan.start(args, cwd=cwd, env=env)
+    running = plan.start(args, cwd=cwd, env=env, executor=executor)
+    if running is None:
+        return None
     command = plan.choice.command(plan.binary, args)
     deadline = time.monotonic() + (limit if limit is not None else 3600.0)
     accepted = False
@@ -236,27 +239,30 @@ def _serve_once(plan: RunPlan, opts: SmokeOptions, cwd: Path, port: int, limit: 
         except (OSError, urllib.error.URLError) as exc:
             error = f"GET {opts.path} failed: {getattr(exc, 'reason', exc)}"
     alive = running.alive
-    done = running.stop() if alive else running.wait(None)
+    done = executor.finish(running, None, stop=alive)
     result = plan.result(command, done, limit)
     if not accepted and alive:
         error = f"did not accept connections on port {port} within {limit:g} s" if limit else "never listened"
     return _Served(result, accepted, http, error)
 
 
-def _smoke_serve(entry: Artifact, opts: SmokeOptions) -> SmokeCheck:
+def _smoke_serve(entry: Artifact, opts: SmokeOptions, executor: Executor) -> SmokeCheck:
     plan = _plan_or_check(entry)
     if isinstance(plan, SmokeCheck):
         return plan
     if plan.choice is None or not plan.choice.installed:
-        return _judge_args(entry, plan.run(opts.args), opts)  # reports why it cannot run
+        return _judge_args(entry, plan.run(opts.args, executor=executor), opts)  # reports why it cannot run
     limit = _limit(plan, opts)
     served = None
     for _attempt in range(_PORT_ATTEMPTS):
         try:
-            served = _serve_once(plan, opts, _folder(entry), free_port(), limit)
+            served = _serve_once(plan, opts, _folder(entry), free_port(), limit, executor)
         except OSError as exc:  # the runner vanished between planning and starting
             return SmokeCheck(entry.target, str(entry.path), plan.choice.name, SmokeStatus.COULD_NOT_RUN, 0.0,
                               f"could not start: {exc.strerror or exc}")
+        if served is None:
+            return SmokeCheck(entry.target, str(entry.path), plan.choice.name, SmokeStatus.COULD_NOT_RUN, 0.0,
+                              "cancelled before it started")
         if served.accepted or "address already in use" not in served.result.stderr:
             break
     assert served is not None
@@ -308,8 +314,10 @@ def smoke(dist: str | os.PathLike[str], options: SmokeOptions | None = None, *, 
         raise UsageError(f"No successfully built artifacts to smoke-test in {root}.")
     check = _smoke_serve if opts.serve else _smoke_args
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=jobs or default_jobs(), thread_name_prefix="smoke") as pool:
-        checks = tuple(pool.map(lambda e: check(e, opts), entries))
+    with Executor(jobs or default_jobs(), name="gocross-smoke") as executor:  # Ctrl-C stops every program
+        futures = [executor.submit(check, entry, opts, executor) for entry in entries]
+        executor.wait()
+    checks = tuple(future.result() for future in futures)
     return SmokeReport(dist=str(root), mode="serve" if opts.serve else "args", checks=checks,
                        seconds=time.monotonic() - started, skipped=tuple(skipped))
 
