@@ -46,10 +46,8 @@ def targets(app: App, selectors: tuple[str, ...], as_json: bool, variants: bool)
     app.console.print(table)
 
 
-def _runner_kinds(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
-    """How each target runs here, once the runners module exists (issue 5); None until then."""
-    try:
-        from gocross.runners import runner_kind  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return {}
+def _runner_kinds(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """How each target runs here ("native", "qemu", "node", "wasmtime" or "no"), asked of the runner table."""
+    from gocross.runners import runner_kind
+
     return {pair: str(runner_kind(*pair)) for pair in pairs}
