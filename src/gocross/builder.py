@@ -174,7 +174,7 @@ class _BuildMatrix:
         else:
             artifact = self._compile(step)
         with self.lock:
-            if not (self.executor.cancelled and artifact.status != ArtifactStatus.OK):
+            if not (self.executor.cancelled and artifact.status == ArtifactStatus.FAILED):  # killed by the cancel
                 self.done.append(artifact)
         self.progress("done", step, artifact)
         return artifact
