@@ -111,10 +111,6 @@ class Manifest:
     artifacts: tuple[Artifact, ...]
 
     @property
-    def folder(self) -> Path:
-        return self.path.parent
-
-    @property
     def built(self) -> tuple[Artifact, ...]:
         """The artifacts whose file exists (status ok)."""
         return tuple(a for a in self.artifacts if a.ok and a.path is not None)

@@ -204,9 +204,8 @@ class _BuildMatrix:
             if done is None:
                 return Artifact.unbuilt(step.target, ArtifactStatus.CANCELLED, "cancelled before it started")
             if done.returncode != 0:
-                why = output_tail(done.stdout or b"", lines=40, what="go build", returncode=done.returncode)
-                if done.start_error is not None:
-                    why = f"go build could not start: {done.start_error.strerror}"
+                why = (f"go build could not start: {done.start_error.strerror}" if done.start_error is not None
+                       else output_tail(done.stdout or b"", lines=40, what="go build", returncode=done.returncode))
                 return Artifact.unbuilt(step.target, ArtifactStatus.FAILED, why, seconds)
             relinked = relink_probe is None or tmp.stat().st_ino != relink_probe
             with self.lock:

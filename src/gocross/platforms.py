@@ -171,6 +171,11 @@ MACHO_CPUS: Mapping[int, HeaderMachine] = MappingProxyType({
 })
 
 
+# Indexes of the table for the lookups made once per inspected file (derived, never edited by hand).
+_BY_ELF: Mapping[ElfIdent, str] = MappingProxyType({a.elf: a.goarch for a in ARCHES.values() if a.elf})
+_BY_UNAME: Mapping[str, str] = MappingProxyType({m: a.goarch for a in ARCHES.values() for m in a.uname})
+
+
 def arch(goarch: str) -> Arch | None:
     """The record of a GOARCH, or None for one gocross knows nothing particular about."""
     return ARCHES.get(goarch)
@@ -181,9 +186,7 @@ def elf_machine(e_machine: int, bits: int, endian: Endian) -> HeaderMachine | No
     name = ELF_NAMES.get(e_machine)
     if name is None:
         return None
-    goarch = next((a.goarch for a in ARCHES.values()
-                   if a.elf == ElfIdent(64 if bits == 64 else 32, endian, e_machine)), None)
-    return HeaderMachine(goarch, name)
+    return HeaderMachine(_BY_ELF.get(ElfIdent(64 if bits == 64 else 32, endian, e_machine)), name)
 
 
 def linux_elf_arches() -> tuple[Arch, ...]:
@@ -193,8 +196,7 @@ def linux_elf_arches() -> tuple[Arch, ...]:
 
 def goarch_for_uname(machine: str) -> str | None:
     """The GOARCH of a host whose ``uname -m`` is ``machine``."""
-    machine = machine.lower()
-    return next((a.goarch for a in ARCHES.values() if machine in a.uname), None)
+    return _BY_UNAME.get(machine.lower())
 
 
 def os_display(goos: str) -> str:

@@ -307,7 +307,7 @@ def smoke(dist: str | os.PathLike[str], options: SmokeOptions | None = None, *, 
     root = Path(dist)
     manifest = read_manifest(root)
     entries = list(manifest.built)
-    skipped = [a.target for a in manifest.artifacts if a not in manifest.built]
+    skipped = [a.target for a in manifest.artifacts if a not in entries]
     if targets:
         entries = [e for e in entries if matches(e.target, targets)]
     if not entries:
