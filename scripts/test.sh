@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Emulators and reference tools the tests run for real: qemu-user for foreign Linux arches, node for
-# js/wasm, file(1) as the baseline inspect is compared with, gcc for the cgo and plain-C test binaries.
-APT_PACKAGES=(qemu-user-static nodejs file gcc libc6-dev)
+# Emulators, servers and reference tools the tests run for real, one group per line.
+APT_PACKAGES=(
+  qemu-user-static nodejs  # foreign Linux arches; js/wasm
+  file gcc libc6-dev       # file(1), the baseline inspect is compared with; the cgo and plain-C test binaries
+)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -14,8 +16,8 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}"
 fi
 
 python -m pip install -q --disable-pip-version-check -e '.[test]'
