@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gocross.errors import OutputError, UsageError
+from gocross.safefs import atomic_write
 
 if TYPE_CHECKING:
     from gocross.targets import Target
@@ -130,11 +130,7 @@ def write_manifest(out_dir: Path, artifacts: Iterable[Artifact], meta: Mapping[s
     document = {**meta, "artifacts": entries}
     path = out_dir / MANIFEST_NAME
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".artifacts-", suffix=".json.tmp", dir=out_dir)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
-            handle.write("\n")
-        Path(tmp).replace(path)
+        atomic_write(path, json.dumps(document, indent=2) + "\n")
     except OSError as exc:
         raise OutputError(f"Cannot write {path} ({exc.strerror}); choose another --out folder.") from None
     return path

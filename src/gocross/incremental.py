@@ -24,6 +24,7 @@ from typing import Any
 from gocross.artifacts import Artifact
 from gocross.config import module_root
 from gocross.plan import BuildStep
+from gocross.safefs import atomic_write
 from gocross.toolchain import Toolchain
 
 STATE_NAME = ".gocross-state.json"
@@ -126,10 +127,8 @@ class State:
         self.entries.pop(output.name, None)
 
     def save(self) -> None:
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        with contextlib.suppress(OSError):
-            tmp.write_text(json.dumps(self.entries), encoding="utf-8")
-            tmp.replace(self.path)
+        with contextlib.suppress(OSError):  # a state file that cannot be written only costs a rebuild
+            atomic_write(self.path, json.dumps(self.entries))
 
 
 def _stat_key(path: Path) -> tuple[int, int]:
