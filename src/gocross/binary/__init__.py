@@ -56,7 +56,10 @@ def _inspect(path: str | os.PathLike[str], runs_here: bool, cache: RunnerCache |
     finally:
         os.close(fd)
     if runs_here:
-        info = dataclasses.replace(info, runs_here=verdict(info, cache))
+        # The record is completed here, before any other code holds it, so its last field is set in place:
+        # dataclasses.replace would run the 39-field frozen __init__ again, ≈30 µs a file, an eighth of
+        # inspecting a folder (benchmarks/bench_inspect.py).
+        object.__setattr__(info, "runs_here", verdict(info, cache))
     return info
 
 
