@@ -25,8 +25,11 @@ _AMD64_LEVELS: dict[str, frozenset[str]] = {
 }
 
 
+@functools.cache
 def host_goarch() -> str | None:
-    """GOARCH of this machine, or None when the host is not Linux (native runs are Linux-only here)."""
+    """GOARCH of this machine, or None when the host is not Linux (native runs are Linux-only here).
+
+    Cached: the machine does not change under a running process, and inspect's verdict asks per file."""
     if not sys.platform.startswith("linux"):
         return None
     return goarch_for_uname(os.uname().machine)
