@@ -100,11 +100,11 @@ def _progress(view: MatrixProgress) -> Callable[[str, str, str, PackageResult | 
 
 def _render(app: App, run: TestRun, *, verbose: bool, junit_file: Path | None) -> None:
     console = app.console
+    width = _width(app)
     for note in _notes(run):
-        console.print(note, markup=False)
+        console.print(note, markup=False, width=width)
     if run.results:
-        width = _width(app)
-        console.print(_title(run), markup=False, highlight=False)
+        console.print(_title(run), markup=False, highlight=False, width=width)
         for part in _matrix(run, width):
             console.print(part, width=width)
     for result in run.results:
@@ -182,7 +182,7 @@ def _matrix(run: TestRun, width: int) -> list[Table | str]:
     """
     rows = _rows(run)
     prefix = common_prefix(rows)
-    parts: list[Table | str] = [f"packages below {prefix} are shown as ./…"] if prefix else []
+    parts: list[Table | str] = [f"packages below {prefix} are shown as ./PATH"] if prefix else []
     labels = {p: _short(p, prefix) for p in rows}
     headers = [_header(run, t) for t in run.targets]
     need = max(len(x) for x in labels.values()) + sum(max(14, *map(len, h.split("\n"))) + 3 for h in headers) + 4
