@@ -30,6 +30,7 @@ _STYLE = {TestStatus.PASSED: "green", TestStatus.FAILED: "bold red", TestStatus.
 
 _CASE_LABEL = {CaseStatus.BINFMT: "CANNOT RUN UNDER EMULATION"}
 _PLAIN_WIDTH = 200  # not a terminal and no COLUMNS: wide, so a log file keeps whole lines
+_STATUS_WIDTH = max(len(s) for s in TestStatus)
 
 
 class _SplitAtDashes(click.Command):
@@ -185,10 +186,15 @@ def _matrix(run: TestRun, width: int) -> list[Table | str]:
     parts: list[Table | str] = [f"packages below {prefix} are shown as ./PATH"] if prefix else []
     labels = {p: _short(p, prefix) for p in rows}
     headers = [_header(run, t) for t in run.targets]
-    need = max(len(x) for x in labels.values()) + sum(max(14, *map(len, h.split("\n"))) + 3 for h in headers) + 4
+    need = max(len(x) for x in labels.values()) + sum(_column_width(h) + 3 for h in headers) + 4
     if need <= width:
         return [*parts, _wide(run, rows, labels, headers)]
     return [*parts, _long(run, rows, labels, headers)]
+
+
+def _column_width(header: str) -> int:
+    """A target column's least width: its header's longest line, and a status ("could not build") whole."""
+    return max(_STATUS_WIDTH, *map(len, header.split("\n")))
 
 
 def _header(run: TestRun, target: str) -> str:
@@ -202,7 +208,7 @@ def _wide(run: TestRun, rows: list[str], labels: dict[str, str], headers: list[s
     table = Table()
     table.add_column("package", overflow="fold")
     for header in headers:
-        table.add_column(header, min_width=max(map(len, header.split("\n"))))
+        table.add_column(header, min_width=_column_width(header))
     for package in rows:
         table.add_row(labels[package], *(_cell(run.result(t, package)) for t in run.targets))
     return table
