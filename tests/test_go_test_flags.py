@@ -63,7 +63,7 @@ def test_timeout_in_seconds_zero_is_no_limit(args: list[str], timeout: float | N
     (["-timeout", "10 minutes"], "-timeout '10 minutes' is not a Go duration; write it like 30s, 5m or 1m30s."),
     (["-frob"], "Unknown go test flag -frob; gocross test passes through -run, -skip, -count, -timeout, -bench, "
                 "-benchtime, -cpu, -parallel, -shuffle, -list, -short, -v, -failfast, -benchmem, -fullpath, "
-                "-tags, -ldflags, -gcflags, -asmflags, -mod, -modfile, -overlay, -pgo, -buildvcs, -a, -trimpath, "
+                "-tags, -ldflags, -gcflags, -asmflags, -mod, -modfile, -overlay, -pgo, -buildvcs, -vet, -a, -trimpath, "
                 "-x, -work."),
 ])
 def test_bad_flags_are_one_usage_error(args: list[str], message: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import junitparser
@@ -53,7 +54,8 @@ def _failing(result: PackageResult | None) -> list[str]:
 def test_hello_five_arches_matrix_and_junit(tmp_path: Path) -> None:
     """The post's five architectures in one command: a matrix of passes, and JUnit a real parser reads."""
     report = tmp_path / "junit.xml"
-    proc = gocross("test", "./...", "--target", ",".join(POST_TARGETS), "--junit", report, cwd=HELLO)
+    wide = {**os.environ, "COLUMNS": "200"}  # pytest's process may have COLUMNS=80 in its C environment
+    proc = gocross("test", "./...", "--target", ",".join(POST_TARGETS), "--junit", report, cwd=HELLO, env=wide)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     header = next(ln for ln in proc.stdout.splitlines() if "linux/amd64" in ln)
     assert all(t in header for t in POST_TARGETS), proc.stdout
@@ -163,10 +165,12 @@ def test_hang_is_killed_and_named(toolchain: Toolchain, tmp_path: Path) -> None:
     result = run.result("linux/amd64", "example.com/hang")
     assert result is not None and result.status == FAILED
     assert "TestHang" in (result.reason or "") and "1s" in (result.reason or ""), result.reason
-    assert {c.name: c.status for c in result.tests} == {"TestQuick": "pass", "TestHang": "unfinished"}
+    assert {c.name: c.status for c in result.tests} == {"TestQuick": "pass", "TestHang": "fail"}
+    hang = next(c for c in result.tests if c.name == "TestHang")
+    assert hang.note == "TestHang hung and was stopped by the 1s test timeout"
 
 
-def test_killed_by_signal_could_not_run(toolchain: Toolchain, tmp_path: Path) -> None:
+def test_killed_by_signal_after_tests_started_is_a_failure(toolchain: Toolchain, tmp_path: Path) -> None:
     mod = write_module(tmp_path / "kill", {"kill_test.go": """
         package kill
 
@@ -179,8 +183,9 @@ def test_killed_by_signal_could_not_run(toolchain: Toolchain, tmp_path: Path) ->
     """}, module="example.com/kill")
     run = run_tests(TestOptions(targets=("linux/amd64",), directory=mod), toolchain=toolchain)
     result = run.result("linux/amd64", "example.com/kill")
-    assert result is not None and result.status == COULD_NOT_RUN
+    assert result is not None and result.status == FAILED  # it started and ran tests: go test says FAIL
     assert "SIGKILL" in (result.reason or "") and "TestKilled" in (result.reason or "")
+    assert [(c.name, c.status) for c in result.tests] == [("TestKilled", "fail")]
 
 
 def test_missing_emulator_is_could_not_run_with_install_command(

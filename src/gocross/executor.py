@@ -206,7 +206,9 @@ def start(
     capture=True: stdin is ``input`` (or empty), stdout and stderr are collected. capture=False: stdin and
     stdout are ours; stderr is forwarded to ``stderr_sink`` (default: our fd 2) through the runner filter
     when ``filter_stderr``, else inherited. merge_stderr=True (with capture): stderr goes into stdout, as
-    ``go build``'s diagnostics are read in the order they were written.
+    ``go build``'s diagnostics are read in the order they were written; with ``filter_stderr`` too, that one
+    stream goes through the runner filter (``go test`` reads a test binary this way: one pipe, the order of
+    writing kept, qemu's own lines taken out), and ``Completed.stderr`` is its last 64 KiB.
     """
     stdin = subprocess.PIPE if input is not None else (subprocess.DEVNULL if capture else None)
     started = time.monotonic()
@@ -216,11 +218,15 @@ def start(
         stderr=subprocess.STDOUT if merge_stderr else (subprocess.PIPE if capture or filter_stderr else None),
         start_new_session=True,
     )
-    filt = StderrFilter(None if capture else (stderr_sink or write_stderr), keep_all=capture)
-    threads = []
     out = bytearray()
+    merged_filter = merge_stderr and filter_stderr and capture
+    if merged_filter:
+        filt = StderrFilter(out.extend, keep_all=False)
+    else:
+        filt = StderrFilter(None if capture else (stderr_sink or write_stderr), keep_all=capture)
+    threads = []
     if proc.stdout is not None:
-        threads.append(_start_thread(_pump, proc.stdout, out.extend))
+        threads.append(_start_thread(_pump, proc.stdout, filt.feed if merged_filter else out.extend))
     if proc.stderr is not None:
         threads.append(_start_thread(_pump, proc.stderr, filt.feed if filter_stderr else filt.emit))
     if proc.stdin is not None and input is not None:

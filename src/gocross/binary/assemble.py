@@ -69,12 +69,14 @@ def _other(r: Reader, head: bytes) -> Facts:
 def go_facts(r: Reader, f: Facts, path: str, size: int) -> BinaryInfo:
     """Add build info, pclntab and build-ID evidence to the header facts: the file's record."""
     executable_format = f.format in ("ELF", "Mach-O", "PE", "XCOFF", "plan9", "wasm")
-    # Last resort, a scan of the whole file (Go writes no build info into wasm: nothing to scan for).
+    # Last resort, a scan of the whole file (wasm has no build info blob, only the bare modinfo text).
     whole = [(0, r.size)] if executable_format and f.format != "wasm" else []
     ranges = [*f.buildinfo_ranges, *whole]
     bi = buildinfo.find(r, ranges, f.addr_map) if ranges else None
+    if f.format == "wasm" and f.scan_range and f.go_version:
+        bi = buildinfo.find_modinfo(r, *f.scan_range, f.go_version)
     settings = bi.settings if bi else {}
-    if bi is not None:
+    if bi is not None and f.format != "wasm":  # wasm: the version is the producers section's
         f.cite("go_version", "Go build info" + (" (pointer form, Go < 1.18)" if bi.pointer_form else ""))
     tab = _pclntab(r, f, bi) if executable_format else None
     if f.go_build_id is None and f.text_range is not None:
@@ -94,7 +96,7 @@ def go_facts(r: Reader, f: Facts, path: str, size: int) -> BinaryInfo:
         goos=goos, goarch=goarch, variant_var=variant_var if variant else None, variant=variant or None,
         disagreement=_disagreement(f, settings), is_go=is_go, go_version=go_version,
         go_version_range=go_version_range, main_path=bi.main_path if bi else None,
-        main_module=bi.main_module if bi else None, deps=tuple(bi.deps) if bi else (), build_settings=settings,
+        main_module=bi.main_module if bi else None, deps=tuple(bi.deps) if bi else None, build_settings=settings,
         **f.schema_values(),
     )
 

@@ -80,6 +80,34 @@ def _decode(r: Reader, off: int, addr_map: AddressMap | None) -> BuildInfo | Non
     return info
 
 
+# runtime/debug's sentinels around the modinfo text (cmd/go's modload.infoStart / infoEnd).
+_INFO_START = bytes.fromhex("3077af0c9274080241e1c107e6d618e6")
+_INFO_END = bytes.fromhex("f932433186182072008242104116d8f2")
+
+
+def find_modinfo(r: Reader, start: int, size: int, go_version: str) -> BuildInfo | None:
+    """Build info from the bare modinfo text in ``[start, start+size)``: for wasm, which has no blob.
+
+    Go's linker writes the ``\\xff Go buildinf:`` header only into ELF, Mach-O, PE, XCOFF and plan9 files
+    (``go version -m`` cannot read a .wasm), but the modinfo string the runtime reads (runtime/debug) is in
+    a wasm data segment all the same, between its two 16-byte sentinels. The Go version comes from
+    elsewhere (the ``producers`` section).
+    """
+    end = min(r.size, start + size)
+    for hit in r.find_all(_INFO_START, start, end, limit=_MAX_HITS):
+        body = hit + _SENTINEL_LEN
+        stop = next(iter(r.find_all(_INFO_END, body, min(end, body + MAX_BLOB), limit=1)), None)
+        if stop is None:
+            continue
+        text = _decode_text(r.bytes(body, stop - body, "modinfo"))
+        if not text.startswith("path\t"):
+            continue
+        info = BuildInfo(go_version=go_version, offset=hit)
+        parse_modinfo(text, info)
+        return info
+    return None
+
+
 def _varint_string(r: Reader, off: int) -> tuple[bytes, int]:
     n, pos = r.uvarint(off)
     capped(n, MAX_BLOB, "a build info string")
@@ -247,4 +275,4 @@ def _escape(body: str, i: int, out: bytearray) -> int:
     return -1
 
 
-__all__ = ["MAX_STRING", "BuildInfo", "find", "parse_build_line", "parse_modinfo", "unquote"]
+__all__ = ["MAX_STRING", "BuildInfo", "find", "find_modinfo", "parse_build_line", "parse_modinfo", "unquote"]

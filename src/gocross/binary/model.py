@@ -98,7 +98,7 @@ class BinaryInfo:
     go_version_range: str | None = None  # from the pclntab magic when there is no build info
     main_path: str | None = None
     main_module: Module | None = None
-    deps: tuple[Module, ...] = ()
+    deps: tuple[Module, ...] | None = None  # None: no build info was read (not "no dependencies")
     build_settings: Mapping[str, str] = field(default_factory=dict)
     go_build_id: str | None = None
     gnu_build_id: str | None = None

@@ -1,8 +1,10 @@
 """WebAssembly modules: sections, import modules, and Go's custom sections.
 
-Go writes no build info blob into wasm, so the evidence is: the custom section ``go:buildid`` (the Go build
-ID), ``producers`` (language "Go" and its version), and the import module names — ``gojs`` for js/wasm,
-``wasi_snapshot_preview1`` for wasip1/wasm. An exported ``_start`` makes it a WASI command.
+Go writes no build info blob into wasm (``go version -m`` cannot read one), so the evidence is: the custom
+section ``go:buildid`` (the Go build ID), ``producers`` (language "Go" and its version), the import module
+names — ``gojs`` for js/wasm, ``wasi_snapshot_preview1`` for wasip1/wasm — and, in the data segments
+(``scan_range``), the bare modinfo text runtime/debug reads (``buildinfo.find_modinfo``: path, modules with
+their replacements, build settings). An exported ``_start`` makes it a WASI command.
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ def _go_rows(info: BinaryInfo, verbose: int) -> list[tuple[str, str]]:
     if info.main_path:
         main = f"  module {module_text(info.main_module)}" if info.main_module else ""
         rows.append(("main", f"{info.main_path}{main}"))
-    rows += [("dep", module_text(m)) for m in info.deps]
+    rows += [("dep", module_text(m)) for m in info.deps or ()]
     settings = [f"{k}={v}" for k, v in info.build_settings.items() if verbose or k not in _QUIET_SETTINGS]
     if settings:
         rows.append(("build", "  ".join(settings)))

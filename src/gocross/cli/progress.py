@@ -43,6 +43,11 @@ class MatrixProgress:
         if self.live is not None:
             self.live.__exit__(None, None, None)
 
+    def set_total(self, total: int) -> None:
+        """The number of cells, once known (test learns it from `go list`): the bar shows M of N from then."""
+        if self.live is not None and self.task is not None:
+            self.live.update(self.task, total=total)
+
     def started(self, description: str) -> None:
         if self.live is not None and self.task is not None:
             self.live.update(self.task, description=description)

@@ -25,9 +25,12 @@ if TYPE_CHECKING:
 
 _FLAGS_KEY = "gocross.go_test_flags"
 _STYLE = {TestStatus.PASSED: "green", TestStatus.FAILED: "bold red", TestStatus.BUILD_FAILED: "bold red",
-          TestStatus.COULD_NOT_RUN: "yellow", TestStatus.NOT_RUN: "cyan", TestStatus.NO_TESTS: "dim"}
+          TestStatus.VET_FAILED: "bold red", TestStatus.COULD_NOT_RUN: "yellow", TestStatus.NOT_RUN: "cyan",
+          TestStatus.NO_TESTS: "dim"}
 
-_CASE_LABEL = {CaseStatus.BINFMT: "CANNOT RUN UNDER EMULATION", CaseStatus.UNFINISHED: "DID NOT FINISH"}
+_CASE_LABEL = {CaseStatus.BINFMT: "CANNOT RUN UNDER EMULATION"}
+_PLAIN_WIDTH = 200  # not a terminal and no COLUMNS: wide, so a log file keeps whole lines
+_STATUS_WIDTH = max(len(s) for s in TestStatus)
 
 
 class _SplitAtDashes(click.Command):
@@ -81,12 +84,14 @@ def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple
             click.echo(json.dumps(event))
     else:
         _render(app, run, verbose=parse_go_test_flags(go_flags).verbose, junit_file=junit_file)
-    raise_for_failures(run)
+    raise_for_failures(run, details_shown=not as_json)
 
 
 def _progress(view: MatrixProgress) -> Callable[[str, str, str, PackageResult | None], None]:
     def report(stage: str, target: str, package: str, result: PackageResult | None) -> None:
-        if stage == "done" and result is not None:
+        if stage == "planned":
+            view.set_total(int(package))
+        elif stage == "done" and result is not None:
             view.finished(f"{target} {package}", f"{result.status:>15}  {target}  {package}  {result.seconds:.1f}s")
         else:
             view.started(f"{stage} {target} {package}")
@@ -96,15 +101,30 @@ def _progress(view: MatrixProgress) -> Callable[[str, str, str, PackageResult | 
 
 def _render(app: App, run: TestRun, *, verbose: bool, junit_file: Path | None) -> None:
     console = app.console
+    width = _width(app)
     for note in _notes(run):
-        console.print(note, markup=False)
+        console.print(note, markup=False, width=width)
     if run.results:
-        console.print(_matrix(run))
+        console.print(_title(run), markup=False, highlight=False, width=width)
+        for part in _matrix(run, width):
+            console.print(part, width=width)
     for result in run.results:
-        if not result.ok or verbose:
+        if not result.ok or (verbose and result.status != TestStatus.NO_TESTS):
             _details(app, result, verbose)
     if junit_file is not None:
         console.print(f"\nJUnit XML: {junit_file}", markup=False)
+
+
+def _width(app: App) -> int:
+    """The table's width: the terminal's; when not a terminal, ``COLUMNS`` if set, else wide."""
+    import os
+
+    from gocross.cli.terminal import plain_output
+
+    if not plain_output():
+        return app.console.width
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) >= 20 else _PLAIN_WIDTH
 
 
 def _notes(run: TestRun) -> list[str]:
@@ -115,23 +135,97 @@ def _notes(run: TestRun) -> list[str]:
         notes.append(f"{run.reference} runs too, as the native reference column (not selected: it does not "
                      "change the exit status).")
     if run.no_test_files:
-        notes.append(f"No test files, skipped: {', '.join(run.no_test_files)}.")
+        notes.append(f"No test files (built and vetted for each target, as go test does): "
+                     f"{', '.join(run.no_test_files)}.")
     return notes
 
 
-def _matrix(run: TestRun) -> Table:
+def _title(run: TestRun) -> str:
+    return (f"{len(run.packages)} package(s) × {len(run.targets)} target(s) in {run.seconds:.1f}s with "
+            f"{run.go_version}, {run.jobs} in parallel")
+
+
+def _rows(run: TestRun) -> list[str]:
+    """The packages with tests, and those without that failed to build or vet somewhere."""
+    bad = {r.package for r in run.results if not r.ok}
+    return [*run.packages, *(p for p in run.no_test_files if p in bad)]
+
+
+def common_prefix(packages: list[str]) -> str:
+    """The import-path prefix all of ``packages`` share, ending in "/" ("" for one package or none shared)."""
+    if len(packages) < 2:
+        return ""
+    split = [p.split("/") for p in packages]
+    shared: list[str] = []
+    for parts in zip(*split, strict=False):
+        if len(set(parts)) != 1:
+            break
+        shared.append(parts[0])
+    shared = shared[: min(len(s) for s in split)]
+    if shared and all(len(s) == len(shared) for s in split):
+        shared.pop()  # all the same package: nothing to shorten
+    return "/".join(shared) + "/" if shared else ""
+
+
+def _short(package: str, prefix: str) -> str:
+    if not prefix:
+        return package
+    if package == prefix.rstrip("/"):
+        return "."
+    return "./" + package.removeprefix(prefix)
+
+
+def _matrix(run: TestRun, width: int) -> list[Table | str]:
+    """The matrix, packages in rows and targets in columns; targets in rows when that would not fit.
+
+    A package path is never cut: the prefix every package shares is printed once above the table, and a
+    path still too long wraps. Column headers (target, runner) are never narrower than their words.
+    """
+    rows = _rows(run)
+    prefix = common_prefix(rows)
+    parts: list[Table | str] = [f"packages below {prefix} are shown as ./PATH"] if prefix else []
+    labels = {p: _short(p, prefix) for p in rows}
+    headers = [_header(run, t) for t in run.targets]
+    need = max(len(x) for x in labels.values()) + sum(_column_width(h) + 3 for h in headers) + 4
+    if need <= width:
+        return [*parts, _wide(run, rows, labels, headers)]
+    return [*parts, _long(run, rows, labels, headers)]
+
+
+def _column_width(header: str) -> int:
+    """A target column's least width: its header's longest line, and a status ("could not build") whole."""
+    return max(_STATUS_WIDTH, *map(len, header.split("\n")))
+
+
+def _header(run: TestRun, target: str) -> str:
+    runner = next((r.runner for r in run.results if r.target == target and r.runner), None)
+    return f"{target}\n({'reference' if target == run.reference else runner or 'not run'})"
+
+
+def _wide(run: TestRun, rows: list[str], labels: dict[str, str], headers: list[str]) -> Table:
     from rich.table import Table
 
-    table = Table(title_justify="left", title=f"{len(run.packages)} package(s) × {len(run.targets)} target(s) "
-                  f"in {run.seconds:.1f}s with {run.go_version}, {run.jobs} in parallel")
-    table.add_column("package")
-    for target in run.targets:
-        runner = next((r.runner for r in run.results if r.target == target and r.runner), None)
-        label = "reference" if target == run.reference else runner or "not run"
-        table.add_column(f"{target}\n({label})")
-    for package in run.packages:
-        cells = [_cell(run.result(t, package)) for t in run.targets]
-        table.add_row(package, *cells)
+    table = Table()
+    table.add_column("package", overflow="fold")
+    for header in headers:
+        table.add_column(header, min_width=_column_width(header))
+    for package in rows:
+        table.add_row(labels[package], *(_cell(run.result(t, package)) for t in run.targets))
+    return table
+
+
+def _long(run: TestRun, rows: list[str], labels: dict[str, str], headers: list[str]) -> Table:
+    """Targets in rows: one line per (package, target), for many targets or a narrow screen."""
+    from rich.table import Table
+
+    table = Table()
+    table.add_column("package", overflow="fold")
+    table.add_column("target", overflow="fold")
+    table.add_column("result", overflow="fold")
+    for package in rows:
+        for i, (target, header) in enumerate(zip(run.targets, headers, strict=True)):
+            cell = _cell(run.result(target, package)).replace("\n", "  ")
+            table.add_row(labels[package] if i == 0 else "", header.replace("\n", " "), cell)
     return table
 
 
@@ -152,13 +246,21 @@ def _details(app: App, result: PackageResult, verbose: bool) -> None:
     if result.reason:
         console.print(result.reason, markup=False)
     shown = [c for c in result.tests if verbose or c.status not in (CaseStatus.PASS, CaseStatus.SKIP)]
+    runs = {c.name: 0 for c in result.tests}
+    for c in result.tests:
+        runs[c.name] += 1
     for case in shown:
-        label = _CASE_LABEL.get(case.status, case.status.upper())
-        console.print(f"--- {label}: {case.name} ({case.seconds:.2f}s)", markup=False)
+        label = _CASE_LABEL.get(case.status, str(case.status).upper())
+        which = f", run {case.run} of {runs[case.name]}" if runs[case.name] > 1 else ""
+        if f"--- {label}: {case.name} " not in case.output:  # Go's own line is shown once, not twice
+            console.print(f"--- {label}: {case.name} ({case.seconds:.2f}s{which})", markup=False)
+        elif which:
+            console.print(f"{case.name}: run {case.run} of {runs[case.name]}", markup=False)
+        _indented(app, case.output)
         if case.note:
             console.print(f"    note: {case.note}", markup=False)
-        _indented(app, case.output)
-    if result.output and (result.status == TestStatus.BUILD_FAILED or not shown or verbose):
+    if result.output and (result.status in (TestStatus.BUILD_FAILED, TestStatus.VET_FAILED) or not shown
+                          or verbose):
         _indented(app, result.output)
     if result.vet:
         _indented(app, result.vet)
@@ -168,7 +270,6 @@ def _indented(app: App, text: str) -> None:
     lines = [ln for ln in text.rstrip().splitlines() if ln.strip()]
     if lines:
         app.console.print("\n".join(f"    {ln}" for ln in lines), markup=False, highlight=False)
-
 
 
 def binfmt_command(app: App, *, remove: bool) -> None:

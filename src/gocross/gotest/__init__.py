@@ -1,8 +1,10 @@
 """``gocross test``: compile each package's test binary once per target, run it here, collect Go's events.
 
-Every (target, package) ends in one :class:`TestStatus`: passed, failed, could not build (compiler output
-kept), could not run (no runner installed, killed by a signal, a test that needs binfmt_misc), or built, not
-run (nothing here runs that target: it is still compiled and ``go vet``-ed for its GOOS/GOARCH).
+Every (target, package) ends in one :class:`TestStatus`: passed, failed (a test failed, or the binary
+died after its tests started), could not build (compiler output kept), vet failed (go test's vet checks),
+could not run (the binary never started: no runner installed, an exec error; a test that needs
+binfmt_misc), built, not run (nothing here runs that target: it is still compiled and ``go vet``-ed for its
+GOOS/GOARCH), or no tests (no test files: still built and vetted, as ``go test ./...`` does).
 
 The parts: :mod:`.flags` (go test's flags), :mod:`.packages` (``go list``), :mod:`.matrix` (scheduling on
 the executor), :mod:`.events` (test2json), :mod:`.verdicts`, :mod:`.results`, :mod:`.binaries` (the kept
@@ -20,7 +22,15 @@ from gocross.builder import default_jobs
 from gocross.config import Config, load_config, module_root
 from gocross.errors import UsageError
 from gocross.gotest.binaries import binaries_dir, binaries_scratch
-from gocross.gotest.events import convert, package_output, summarize, test2json_command, with_events
+from gocross.gotest.events import (
+    close_unfinished,
+    convert,
+    go_test_summary,
+    package_output,
+    summarize,
+    test2json_command,
+    with_events,
+)
 from gocross.gotest.flags import GO_DEFAULT_TIMEOUT, GoTestFlags, parse_duration, parse_go_test_flags
 from gocross.gotest.matrix import MAX_BUILDS, OUTER_GRACE, Progress, TestMatrix
 from gocross.gotest.packages import GoPackage, list_packages
@@ -31,6 +41,7 @@ from gocross.gotest.results import (
     NO_TESTS,
     NOT_RUN,
     PASSED,
+    VET_FAILED,
     CaseStatus,
     PackageResult,
     TestCase,
@@ -54,6 +65,7 @@ __all__ = [
     "NO_TESTS",
     "OUTER_GRACE",
     "PASSED",
+    "VET_FAILED",
     "CaseStatus",
     "GoPackage",
     "GoTestFlags",
@@ -68,7 +80,9 @@ __all__ = [
     "binaries_scratch",
     "cgo_by_target",
     "choose_targets",
+    "close_unfinished",
     "convert",
+    "go_test_summary",
     "has_c_compiler",
     "judge",
     "list_packages",
@@ -155,15 +169,20 @@ def run_tests(options: TestOptions, *, toolchain: Toolchain | None = None,
     columns, selected, reference, defaulted = choose_targets(tc, options, directory, config)
     cgo = cgo_by_target(tc, columns, native_target(), options.cgo if options.cgo is not None else config.cgo)
     packages = list_packages(tc, directory, options.packages or (".",), flags.build, cgo=any(cgo.values()))
-    tested = [p for p in packages if p.has_tests]
+    # Packages without test files are built and vetted too (go test ./... fails when one of them does not
+    # compile or fails vet); tested ones first, so their binaries run early.
+    ordered = sorted(packages, key=lambda p: not p.has_tests)
     jobs = options.jobs or default_jobs()
+    report = progress or (lambda *_: None)
+    report("planned", "", str(len(columns) * len(ordered)), None)
     started = time.monotonic()
     with binaries_scratch(binaries_dir(directory)) as scratch:
-        matrix = TestMatrix(tc, directory, flags, jobs, scratch, progress or (lambda *_: None), cgo)
-        results = matrix.run(columns, tested)  # Ctrl-C: every compiler and test binary is killed, re-raised
-    names = [p.import_path for p in tested]
-    return TestRun(directory, tuple(t.name for t in columns), tuple(t.name for t in selected), tuple(names),
-                   tuple(p.import_path for p in packages if not p.has_tests), _order(results, columns, names),
+        matrix = TestMatrix(tc, directory, flags, jobs, scratch, report, cgo)
+        results = matrix.run(columns, ordered)  # Ctrl-C: every compiler and test binary is killed, re-raised
+    names = [p.import_path for p in ordered]
+    return TestRun(directory, tuple(t.name for t in columns), tuple(t.name for t in selected),
+                   tuple(p.import_path for p in ordered if p.has_tests),
+                   tuple(p.import_path for p in ordered if not p.has_tests), _order(results, columns, names),
                    reference.name if reference else None, defaulted, jobs, time.monotonic() - started,
                    tc.version)
 

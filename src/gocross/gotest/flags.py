@@ -26,7 +26,7 @@ _TEST_FLAGS = {"run": True, "skip": True, "count": True, "timeout": True, "bench
                "cpu": True, "parallel": True, "shuffle": True, "list": True, "short": False, "v": False,
                "failfast": False, "benchmem": False, "fullpath": False}
 _BUILD_FLAGS = {"tags": True, "ldflags": True, "gcflags": True, "asmflags": True, "mod": True, "modfile": True,
-                "overlay": True, "pgo": True, "buildvcs": True, "a": False, "trimpath": False, "x": False,
+                "overlay": True, "pgo": True, "buildvcs": True, "vet": True, "a": False, "trimpath": False, "x": False,
                 "work": False}
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}

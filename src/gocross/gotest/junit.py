@@ -1,9 +1,11 @@
 """JUnit XML for ``gocross test --junit FILE``: what CI servers (Jenkins, GitLab, GitHub reporters) read.
 
 One ``<testsuite>`` per target × package, named ``"<package> (<target>)"`` so the same package on two
-targets never merges into one suite in a CI report. A failed test is a ``<failure>`` with its output; a
-package that could not build or could not run is one ``<error>`` (it says nothing about the tests' own
-verdict); "built, not run" is one ``<skipped>``. Written with ElementTree, which escapes everything.
+targets never merges into one suite in a CI report; each ``<testcase>``'s classname is the package path
+(the target is in the suite's name and its ``target`` property), one per run under ``-count``. A failed
+test is a ``<failure>`` with its output; a package that could not build or could not run is one ``<error>``
+(it says nothing about the tests' own verdict); "built, not run" is one ``<skipped>``. Written with
+ElementTree, which escapes everything.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def _suite(result: PackageResult) -> ET.Element:
     for name, value in (("target", result.target), ("package", result.package), ("status", str(result.status)),
                         ("runner", result.runner or "none")):
         ET.SubElement(props, "property", name=name, value=value)
-    classname = f"{result.target}.{result.package}"
+    classname = result.package  # the target is in the suite's name and its properties
     cases = [_case(classname, c) for c in result.tests]
     if result.status in _WHOLE_CASE and not any(_verdict(c) for c in cases):
         cases.append(_whole_case(classname, result))
@@ -84,8 +86,9 @@ def _case(classname: str, case: TestCase) -> ET.Element:
     if case.status == CaseStatus.SKIP:
         ET.SubElement(element, "skipped", message="skipped").text = _clean(case.output)
     elif case.status == CaseStatus.FAIL:
-        ET.SubElement(element, "failure", message=f"{case.name} failed").text = _clean(case.output)
-    elif case.status != CaseStatus.PASS:  # binfmt limitation, unfinished (hang or crash): not the test's own verdict
+        message = case.note or f"{case.name} failed"  # the note: it never finished (os.Exit, a crash, a hang)
+        ET.SubElement(element, "failure", message=_clean(message)).text = _clean(case.output)
+    elif case.status != CaseStatus.PASS:  # the binfmt limitation: not the test's own verdict
         message = case.note or f"{case.name} did not finish"
         ET.SubElement(element, "error", message=_clean(message)).text = _clean(case.output)
     return element

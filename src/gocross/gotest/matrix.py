@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gocross.builder import toolchain_gc_env
 from gocross.executor import Completed, Executor, output_tail
-from gocross.gotest.events import convert, package_output, summarize, with_events
+from gocross.gotest.events import (
+    close_unfinished,
+    convert,
+    go_test_summary,
+    package_output,
+    summarize,
+    with_events,
+)
 from gocross.gotest.flags import GoTestFlags
 from gocross.gotest.packages import GoPackage
 from gocross.gotest.results import PackageResult, TestStatus
-from gocross.gotest.verdicts import judge
+from gocross.gotest.verdicts import judge, unfinished_reason
 from gocross.launch import RunPlan
 from gocross.runners import RunnerChoice, choose_runner, why_no_runner
 from gocross.targets import Target
@@ -28,7 +35,9 @@ from gocross.toolchain import Toolchain
 MAX_BUILDS = 3  # parallel `go test -c` at most, whatever default_jobs() says: each one is multi-process
 OUTER_GRACE = 30.0  # beyond the binary's own -test.timeout, for a runner that hangs itself (js/wasm)
 
-Progress = Callable[[str, str, str, "PackageResult | None"], None]  # (stage, target, package, result)
+# (stage, target, package, result): stages "planned" (once `go list` answered; package = the number of
+# cells), "built", "done" (with the result).
+Progress = Callable[[str, str, str, "PackageResult | None"], None]
 
 
 @dataclass(frozen=True)
@@ -87,12 +96,9 @@ class TestMatrix:
             return
         self.progress("built", t.name, pkg.import_path, None)
         if done.returncode != 0:
-            out = _go_output(done)
-            self._record(with_events(PackageResult(t.name, pkg.import_path, TestStatus.BUILD_FAILED,
-                                                   seconds=done.seconds, reason=f"does not compile for {t.name}",
-                                                   output=out)))
+            self._record(with_events(self._build_failure(job, argv, done)))
             return
-        if not job.binary.is_file():
+        if not job.binary.is_file() or not pkg.has_tests:
             self._record(with_events(PackageResult(t.name, pkg.import_path, TestStatus.NO_TESTS,
                                                    seconds=done.seconds, reason=f"no test files for {t.name}")))
             return
@@ -101,6 +107,29 @@ class TestMatrix:
             self._record(self._vet(job, choice))
             return
         self.ex.submit(self._run, job, choice, lane="run")
+
+    def _build_failure(self, job: _Job, argv: Sequence[str], done: Completed) -> PackageResult:
+        """A failed ``go test -c``: a compile error, or a finding of the go vet checks go test runs first.
+
+        go test says "[build failed]" for both; building again with ``-vet=off`` (the compiled packages are
+        in the cache by now) tells them apart, so a vet finding is reported as one.
+        """
+        t, pkg = job.target, job.package
+        out = _go_output(done)
+        if not pkg.has_tests and _NO_FILES in out:  # go test ./... skips a package this target excludes
+            return PackageResult(t.name, pkg.import_path, TestStatus.NO_TESTS, seconds=done.seconds,
+                                 reason=f"no Go files for {t.name}")
+        if any(f.startswith("-vet") for f in self.flags.build):
+            return PackageResult(t.name, pkg.import_path, TestStatus.BUILD_FAILED, seconds=done.seconds,
+                                 reason=f"does not compile for {t.name}", output=out)
+        again = self.ex.run([*argv[:3], "-vet=off", *argv[3:]], env=self._go_env(t), cwd=self.directory)
+        if again is not None and again.returncode == 0:
+            return PackageResult(t.name, pkg.import_path, TestStatus.VET_FAILED, seconds=done.seconds,
+                                 reason=f"go vet (the checks go test runs) reports a problem for {t.name}",
+                                 output=out)
+        compiled = _go_output(again) if again is not None else out
+        return PackageResult(t.name, pkg.import_path, TestStatus.BUILD_FAILED, seconds=done.seconds,
+                             reason=f"does not compile for {t.name}", output=compiled)
 
     def _go_env(self, target: Target) -> dict[str, str]:
         """For `go test -c` and `go vet` only (with the builder's GOGC tuning); test binaries run without it."""
@@ -134,14 +163,27 @@ class TestMatrix:
         outer = None if limit is None else limit + OUTER_GRACE * choice.timeout_factor
         command = choice.command(job.binary, args)
         env = {**self.tc.environ(), **choice.env}
-        done = self.ex.run(command, env=env, cwd=pkg.directory, timeout=outer, filter_stderr=choice.name != "native")
+        emulated = choice.name != "native"
+        # One pipe for stdout and stderr, as go test gives the binary: a test's log output stays in order.
+        done = self.ex.run(command, env=env, cwd=pkg.directory, timeout=outer, filter_stderr=emulated,
+                           merge_stderr=True)
         if done is None:
             return
+        output = done.stdout or b""
+        if not done.stderr:  # unfiltered, nothing is kept apart: Go's crash messages are in the one stream
+            done = replace(done, stderr=output[-_STDERR_TAIL:])
         result = plan.result(command, done, outer)
-        events = convert(self.tc, pkg.import_path, (done.stdout or b"") + done.stderr)
-        cases = summarize(events, job.binary, choice.name != "native")
+        summary = go_test_summary(pkg.import_path, output, None if done.timed_out else done.returncode,
+                                  done.seconds, outer if done.timed_out else None)
+        events = convert(self.tc, pkg.import_path, output + summary)
+        events = close_unfinished(events, unfinished_reason(result, output.decode("utf-8", "replace")))
+        cases = summarize(events, job.binary, emulated)
         verdict = judge(t.name, pkg.import_path, result, cases, package_output(events))
         self._record(with_events(verdict, events))
+
+
+_NO_FILES = "build constraints exclude all Go files"
+_STDERR_TAIL = 64 * 1024
 
 
 def _vet_flags(build: Sequence[str]) -> list[str]:

@@ -19,18 +19,22 @@ class TestStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     BUILD_FAILED = "could not build"
-    COULD_NOT_RUN = "could not run"  # no runner installed, killed by a signal, a test that needs binfmt_misc
+    VET_FAILED = "vet failed"  # compiles, but go test's own go vet checks report a problem (go test: build failed)
+    COULD_NOT_RUN = "could not run"  # the binary never started (no runner, exec error), or needs binfmt_misc
     NOT_RUN = "built, not run"  # nothing here runs that target: compiled and vetted only
     NO_TESTS = "no tests"  # the package has test files, but none for this target's build constraints
 
 
 class CaseStatus(StrEnum):
-    """The outcome of one test function, from its test2json events (plus gocross's two diagnoses)."""
+    """The outcome of one run of a test function, from its test2json events (plus gocross's diagnosis).
+
+    A test still running when its binary ended (os.Exit, a panic outside its goroutine, a hang, a signal)
+    is a ``fail``, with a note saying which of those it was.
+    """
 
     PASS = "pass"
     FAIL = "fail"
     SKIP = "skip"
-    UNFINISHED = "unfinished"  # still running when the binary ended: a hang or a crash
     BINFMT = "binfmt"  # failed because qemu without binfmt_misc cannot start a foreign child
 
 
@@ -38,13 +42,17 @@ class CaseStatus(StrEnum):
 PASSED = TestStatus.PASSED
 FAILED = TestStatus.FAILED
 BUILD_FAILED = TestStatus.BUILD_FAILED
+VET_FAILED = TestStatus.VET_FAILED
 COULD_NOT_RUN = TestStatus.COULD_NOT_RUN
 NOT_RUN = TestStatus.NOT_RUN
 NO_TESTS = TestStatus.NO_TESTS
 
 @dataclass(frozen=True)
 class TestCase:
-    """One test (or subtest) of one package on one target, as its test2json events tell it."""
+    """One run of a test (or subtest) of one package on one target, as its test2json events tell it.
+
+    Under ``-count N`` a test runs N times: each run is its own TestCase, ``run`` counting from 1.
+    """
 
     __test__ = False  # not a pytest class
 
@@ -52,7 +60,8 @@ class TestCase:
     status: CaseStatus
     seconds: float
     output: str
-    note: str | None = None  # why gocross thinks it failed that way (binfmt, hang)
+    note: str | None = None  # why gocross thinks it failed that way (binfmt, never finished: exit, hang)
+    run: int = 1  # which run of this name (``-count``), from 1
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ class TestRun:
     targets: tuple[str, ...]  # column order; the reference column first when it was added
     selected: tuple[str, ...]  # the targets the user selected (the exit status depends on these only)
     packages: tuple[str, ...]  # packages with test files
-    no_test_files: tuple[str, ...]
+    no_test_files: tuple[str, ...]  # built and vetted per target all the same, as go test does
     results: tuple[PackageResult, ...]
     reference: str | None  # the native target added as a reference column (not selected)
     default_targets: bool
@@ -106,7 +115,7 @@ class TestRun:
 
     @property
     def ok(self) -> bool:
-        return not self.problems and bool(self.results)
+        return not self.problems and bool(self.packages)
 
     def events(self) -> Iterable[Mapping[str, Any]]:
         """Every result's test2json events in matrix order, each tagged with its ``Target``."""
@@ -114,14 +123,19 @@ class TestRun:
             yield from r.events
 
 
-def raise_for_failures(run: TestRun) -> None:
-    """Raise TestsFailed (exit 7) unless every selected target ran and passed."""
+def raise_for_failures(run: TestRun, *, details_shown: bool = True) -> None:
+    """Raise TestsFailed (exit 7) unless every selected target ran and passed.
+
+    ``details_shown``: the table and the failures' output were printed (not under ``--json``), so the
+    message may point at them.
+    """
     if run.ok:
         return
-    if not run.results:
+    if not run.problems:
         raise TestsFailed("No package has test files, so nothing was tested; add *_test.go files.")
     by_status: dict[TestStatus, list[str]] = {}
     for r in run.problems:
         by_status.setdefault(r.status, []).append(f"{r.target} {r.package}")
     parts = [f"{status} on {', '.join(dict.fromkeys(names))}" for status, names in by_status.items()]
-    raise TestsFailed(f"Not every selected target ran and passed ({'; '.join(parts)}); see the details above.")
+    tail = "; see the details above" if details_shown else ""
+    raise TestsFailed(f"Not every selected target ran and passed ({'; '.join(parts)}){tail}.")

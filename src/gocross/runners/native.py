@@ -1,8 +1,8 @@
 """The native runner: the kernel runs the binary directly.
 
 On an x86-64 Linux host that is linux/amd64 — but only up to the GOAMD64 level this CPU supports (a v4
-binary on a v3 CPU aborts at start) — and linux/386, which the kernel's 32-bit support runs. qemu-i386 7.2
-crashes Go binaries at start, so 386 is never emulated.
+binary on a v3 CPU aborts at start) — and linux/386, when the kernel's 32-bit support (IA32 emulation) is
+there, which is checked. qemu-i386 7.2 crashes Go binaries at start, so 386 is never emulated.
 """
 
 from __future__ import annotations
@@ -36,10 +36,29 @@ def host_goarch() -> str | None:
 
 
 def native_goarches() -> tuple[str, ...]:
-    """The linux GOARCHes the kernel runs directly."""
+    """The linux GOARCHes the kernel runs directly (its compat modes only when this kernel has them)."""
     host = host_goarch()
     record = arch(host) if host else None
-    return () if host is None else (host, *(record.also_native if record else ()))
+    return () if host is None else (host, *(a for a in (record.also_native if record else ()) if _compat_ok(a)))
+
+
+@functools.cache
+def kernel_runs_32bit_x86(proc: Path = Path("/proc")) -> bool:
+    """Whether this x86-64 kernel runs 32-bit x86 programs (its IA32 emulation), checked, not assumed.
+
+    The sysctl ``abi.vsyscall32`` exists only in a kernel built with IA32 emulation, and ``ia32_emulation=0``
+    on the kernel command line turns it off at boot; without it a linux/386 binary fails with "exec format
+    error".
+    """
+    try:
+        cmdline = (proc / "cmdline").read_text().split()
+    except OSError:
+        cmdline = []
+    return "ia32_emulation=0" not in cmdline and (proc / "sys" / "abi" / "vsyscall32").exists()
+
+
+def _compat_ok(goarch: str) -> bool:
+    return goarch != "386" or host_goarch() != "amd64" or kernel_runs_32bit_x86()
 
 
 @functools.cache
@@ -91,6 +110,9 @@ class NativeRunner:
         return RunnerChoice(name="native", program=None, installed=True, install_hint=None)
 
     def why_not(self, goos: str, goarch: str, variant: str | None) -> str:
+        if goos == "linux" and not _compat_ok(goarch):
+            return ("this kernel does not run 32-bit x86 programs (built without IA32 emulation, or booted "
+                    "with ia32_emulation=0)")
         if goarch == "amd64" and not _amd64_ok(variant):
             return (f"the binary needs GOAMD64={variant} but this CPU supports up to {amd64_level()} "
                     f"(it would abort at start); rebuild with GOAMD64={amd64_level()} or lower")
