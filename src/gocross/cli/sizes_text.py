@@ -34,6 +34,8 @@ def print_sizes(app: App, paths: Sequence[Path], as_json: bool) -> None:
     else:
         for b in results:
             _table(app, b)
+    if len(files) == 1 and failures:
+        raise InspectError(failures[0])
     for message in failures:
         sys.stderr.write(f"gocross: error: {message}\n")
     if failures:
