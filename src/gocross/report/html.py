@@ -71,21 +71,25 @@ def _runs_line(c: Cell) -> str:
 
 
 def _view(c: Cell) -> _CellView:
-    lines = [f"{_size(c.size)} · {c.seconds:.1f} s" if c.seconds is not None and c.status else "not in the build",
-             _runs_line(c)]
+    if c.size is not None and c.seconds is not None:
+        first = f"{_size(c.size)} · {c.seconds:.1f} s"
+    else:
+        first = f"not built ({c.status})" if c.status else "not in the build"
+    lines = [first, _runs_line(c)]
     if c.smoke:
         lines.append(f"smoke: {c.smoke.status}")
     if c.tests:
         lines.append(f"tests: {c.tests.status}")
     facts = [("status", f"{c.verdict} (build: {c.status or 'not in this build'})")]
-    for label, value in (("file", c.file), ("size", f"{c.size:,} bytes" if c.size else None),
+    why = c.error if c.status in ("skipped", "cancelled") else None
+    for label, value in (("why not built", why), ("file", c.file), ("size", f"{c.size:,} bytes" if c.size else None),
                          ("build time", f"{c.seconds:.2f} s" if c.seconds is not None else None),
                          ("Go version", c.go_version), ("linkage", c.linkage), ("min glibc", c.min_glibc),
                          ("min OS", c.min_os), ("runs here", f"{c.runs_here}: {c.runs_reason}"),
                          ("runner", c.runner), ("smoke", _outcome(c.smoke)), ("tests", _outcome(c.tests))):
         if value:
             facts.append((label, value))
-    outputs = [(label, text) for label, text in (("build output", c.error),
+    outputs = [(label, text) for label, text in (("build output", c.error if c.status == "failed" else None),
                                                  ("smoke output", c.smoke.output if c.smoke else None),
                                                  ("test output", c.tests.output if c.tests else None)) if text]
     tooltip = f"{c.target}: {c.verdict}; " + "; ".join(lines)
