@@ -153,6 +153,11 @@ def test_matrix_in_chromium_and_screenshot(full_report: Path, tmp_path: Path) ->
     assert "does not run here" in texts["darwin/arm64"]
     assert verdicts["js/wasm"] == "failed" and "smoke: fail" in texts["js/wasm"]
     assert 'data-module="example.com/hello"' in dom.stdout and 'data-module="std"' in dom.stdout
+    linked = _chromium("--dump-dom", page.as_uri() + "#cell-js-wasm")  # the script opens a linked cell
+    opened = re.findall(r'<section class="detail( shown)?" id="(cell-[^"]+)"', linked.stdout)
+    assert [anchor for shown, anchor in opened if shown] == ["cell-js-wasm"], opened
+    detail = linked.stdout.split('id="cell-js-wasm"', 1)[1].split("</section>", 1)[0]
+    assert "<dt>smoke</dt><dd>fail" in detail and "<dt>runner</dt><dd>node" in detail, detail
     shot = tmp_path / "report.png"
     taken = _chromium("--hide-scrollbars", "--window-size=1200,1500", f"--screenshot={shot}", page.as_uri())
     assert taken.returncode == 0 and shot.is_file(), taken.stderr

@@ -85,7 +85,7 @@ def _view(c: Cell) -> _CellView:
     for label, value in (("why not built", why), ("file", c.file), ("size", f"{c.size:,} bytes" if c.size else None),
                          ("build time", f"{c.seconds:.2f} s" if c.seconds is not None else None),
                          ("Go version", c.go_version), ("linkage", c.linkage), ("min glibc", c.min_glibc),
-                         ("min OS", c.min_os), ("runs here", f"{c.runs_here}: {c.runs_reason}"),
+                         ("min OS", c.min_os), ("runs here", c.runs_here), ("why", c.runs_reason),
                          ("runner", c.runner), ("smoke", _outcome(c.smoke)), ("tests", _outcome(c.tests))):
         if value:
             facts.append((label, value))
