@@ -6,11 +6,13 @@ the screenshot is the README's (set GOCROSS_WRITE_SCREENSHOT=1 to write it to do
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import struct
 import subprocess
+import tarfile
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -174,6 +176,11 @@ def test_report_of_one_target(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     build = gocross("build", HELLO, "--out", dist, "--target", "linux/amd64,ios/arm64")
     assert build.returncode == 0, build.stderr
+    # a release made by hand (until `gocross release` lists its files in the manifest): an archive and checksums
+    with tarfile.open(dist / "hello_linux_amd64.tar.gz", "w:gz") as tar:
+        tar.add(dist / "hello_linux_amd64", arcname="hello")
+    digest = hashlib.sha256((dist / "hello_linux_amd64.tar.gz").read_bytes()).hexdigest()
+    (dist / "checksums.txt").write_text(f"{digest}  hello_linux_amd64.tar.gz\n")
     out = tmp_path / "page.html"
     proc = gocross("report", dist, "--out", out)
     assert proc.returncode == 0, proc.stderr
@@ -185,6 +192,7 @@ def test_report_of_one_target(tmp_path: Path) -> None:
     assert matrix.cells["ios/arm64"][2] == "skipped" and matrix.cells["linux/amd64"][2] == "built"
     assert "<svg" in page and 'data-module="example.com/hello"' in page and 'data-package="main"' in page
     assert "gocross inspect --sizes --json hello_linux_amd64" in page
+    assert '<a href="hello_linux_amd64.tar.gz">' in page and '<a href="checksums.txt">' in page
 
 
 def test_bad_inputs_are_one_sentence(tmp_path: Path) -> None:

@@ -81,11 +81,14 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class ReleaseFile:
-    """A file of the release (archive, package, checksum list, SBOM) beside the artifacts."""
+class ReleaseEntry:
+    """A file of the release (archive, package, checksum list, SBOM, signature) beside the artifacts."""
 
-    name: str
+    name: str  # relative to DIST: the page links to it
     size: int
+    kind: str  # "archive", "package", "checksums", "sbom", "signature"; "file" when only found on disk
+    target: str | None = None
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ class ReportData:
     sizes: SizeBreakdown | None  # the chosen binary's breakdown
     sizes_target: str | None
     sizes_note: str | None  # why there is no breakdown, when there is none
-    release: tuple[ReleaseFile, ...]
+    release: tuple[ReleaseEntry, ...]
     sources: tuple[str, ...]  # the files read, as shown at the foot of the page
 
     @property
@@ -294,13 +297,24 @@ def _sizes(chosen: Artifact | None) -> tuple[SizeBreakdown | None, str | None]:
         return None, str(exc)
 
 
-def _release_files(dist: Path, manifest: Manifest) -> tuple[ReleaseFile, ...]:
-    """Release files on disk in DIST (archives, packages, checksums, SBOMs): only what exists is listed."""
+def _release_files(dist: Path, manifest: Manifest) -> tuple[ReleaseEntry, ...]:
+    """The manifest's release list when `gocross release` wrote one; else release-like files found in DIST.
+
+    Read defensively (``getattr``): a manifest from before the release step has no such list.
+    """
+    listed = []
+    for r in getattr(manifest, "release", ()) or ():
+        path = Path(r.path)
+        if path.is_file():  # the page never links to what is not on disk
+            name = str(path.relative_to(dist)) if path.is_relative_to(dist) else str(path)
+            listed.append(ReleaseEntry(name, int(r.size), str(r.kind), r.target, r.sha256))
+    if listed:
+        return tuple(sorted(listed, key=lambda e: (e.kind, e.name)))
     binaries = {a.path for a in manifest.built}
     found = []
     for path in sorted(_files(dist)):
         if path not in binaries and path.name.endswith(_RELEASE_SUFFIXES) and not path.is_symlink():
-            found.append(ReleaseFile(str(path.relative_to(dist)), path.stat().st_size))
+            found.append(ReleaseEntry(str(path.relative_to(dist)), path.stat().st_size, "file"))
     return tuple(found)
 
 
