@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   qemu-user-static nodejs  # foreign Linux arches; js/wasm
   file gcc libc6-dev       # file(1), the baseline inspect is compared with; the cgo and plain-C test binaries
+  chromium                 # headless browser that opens `gocross report`'s page (DOM checks, the README screenshot)
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from gocross.binary.reader import Reader
+from gocross.binary.reader import Corrupt, Reader
 
 # Newest first: a scan stops at the first valid header, and new binaries are the common case.
 _MAGICS = {
@@ -86,3 +86,65 @@ def rt0_target(r: Reader, tab: Pclntab) -> tuple[str, str] | None:
 def links_cgo(r: Reader, tab: Pclntab) -> bool:
     """True when runtime/cgo's files are in the file table: cgo is really linked in."""
     return r.find(b"runtime/cgo/", tab.offset, tab.end) >= 0
+
+
+# The function table (Go 1.18 and later: magics 0xFFFFFFF0 and 0xFFFFFFF1), read for the size breakdown.
+_FUNC_TABLE_MAGICS = (0xFFFFFFF1, 0xFFFFFFF0)
+_NO_FUNCDATA = 0xFFFFFFFF
+
+
+@dataclass(frozen=True, slots=True)
+class FuncRecord:
+    """One function of the pclntab: its name, where its code is, and the tables that describe it."""
+
+    name: str
+    entry: int  # offset of its first instruction from the text start
+    code_size: int  # up to the next function's entry (alignment padding included, as the linker laid it out)
+    record_size: int  # its functab pair, its _func record and its name in the name table
+    tables: tuple[int, ...]  # offsets into pctab of its pc-value tables (pcsp, pcfile, pcln, pcdata); 0 = none
+    funcdata: tuple[int, ...]  # offsets of its funcdata (stack maps, inline trees) from go:func.*
+
+
+@dataclass(frozen=True, slots=True)
+class FuncTable:
+    """The pclntab's functions and the layout needed to size the tables they share."""
+
+    text_start: int  # the virtual address function entries are relative to
+    functions: tuple[FuncRecord, ...]
+    pctab_offset: int  # from the pclntab start
+    pctab_end: int  # where pctab ends (the function table starts)
+
+
+def function_table(r: Reader, tab: Pclntab) -> FuncTable:
+    """Every function of a Go 1.18+ pclntab; Corrupt if the table is of an older layout or damaged.
+
+    Header (after the 8-byte magic block, each a pointer-sized word): nfunc, nfiles, textStart and the
+    offsets of funcnametab, cutab, filetab, pctab and the function table (see runtime/symtab.go).
+    """
+    if tab.magic not in _FUNC_TABLE_MAGICS:
+        raise Corrupt(f"its pclntab is of the {tab.version_range} layout; sizes by package need go1.18 or later")
+    rr = r.with_endian("<" if tab.endian == "little" else ">")
+    ps, base = tab.ptr_size, tab.offset
+    words = [rr.uptr(base + 8 + i * ps, ps) for i in range(8)]
+    nfunc, _nfiles, text_start, name_off, _cu_off, _file_off, pctab_off, func_off = words
+    if nfunc > 1 << 22:
+        raise Corrupt(f"the pclntab claims {nfunc} functions")
+    ftab = base + func_off
+    pairs = rr.unpack_table("II", ftab, nfunc + 1, 8, "pclntab function table")
+    fixed = 44 if tab.magic == 0xFFFFFFF1 else 40  # go1.20 added startLine
+    functions = []
+    for i in range(nfunc):
+        entry, funcoff = pairs[i]
+        rec = ftab + funcoff
+        name_at = rr.u32(rec + 4)
+        npcdata, nfuncdata = rr.u32(rec + 28), rr.u8(rec + fixed - 1)
+        if npcdata > 1 << 10:
+            raise Corrupt(f"a pclntab function record claims {npcdata} pc-data tables")
+        tables = (rr.u32(rec + 16), rr.u32(rec + 20), rr.u32(rec + 24),
+                  *(rr.u32(rec + fixed + 4 * k) for k in range(npcdata)))
+        fdata = tuple(v for k in range(nfuncdata)
+                      if (v := rr.u32(rec + fixed + 4 * (npcdata + k))) != _NO_FUNCDATA)
+        name = rr.cstring(base + name_off + name_at, what="pclntab function name")
+        record = 8 + fixed + 4 * (npcdata + nfuncdata) + len(name.encode()) + 1
+        functions.append(FuncRecord(name, entry, pairs[i + 1][0] - entry, record, tables, fdata))
+    return FuncTable(text_start, tuple(functions), pctab_off, func_off)

@@ -36,11 +36,12 @@ if TYPE_CHECKING:
               help="Build again from a copy at another path with an empty cache and compare the bytes.")
 @click.option("--force", is_flag=True, help="Run go build for every target even if gocross recorded no change.")
 @click.option("--json", "as_json", is_flag=True, help="Print the artifact list as JSON instead of a table.")
+@click.option("--report", "write_report", is_flag=True, help="Also write OUT/report.html (see `gocross report`).")
 @pass_app
 def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path | None,
           name_template: str | None, ldflags: str | None, tags: str | None, trimpath: bool | None,
           strip: bool | None, version: str | None, cgo: bool | None, jobs: int | None,
-          check_reproducible: bool, force: bool, as_json: bool) -> None:
+          check_reproducible: bool, force: bool, as_json: bool, write_report: bool) -> None:
     """Build PACKAGE_DIR (default: .) for every selected target, in parallel."""
     from gocross.builder import build as run_build
     from gocross.builder import raise_for_failures
@@ -59,6 +60,11 @@ def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path |
                         "artifacts": [a.to_json(result.out_dir) for a in result.artifacts]})
     else:
         _render(app, result)
+    if write_report:
+        from gocross.report import ReportOptions, report
+
+        page = report(ReportOptions(dist=result.out_dir))
+        app.err_console.print(f"report: {page}", markup=False, highlight=False)
     raise_for_failures(result)
 
 

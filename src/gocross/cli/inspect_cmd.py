@@ -21,14 +21,20 @@ from gocross.errors import InspectError
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per file.")
+@click.option("--sizes", is_flag=True,
+              help="Show what each Go ELF binary's size is made of, by module and package (as gocross report).")
 @pass_app
-def inspect(app: App, paths: tuple[Path, ...], as_json: bool) -> None:
+def inspect(app: App, paths: tuple[Path, ...], as_json: bool, sizes: bool) -> None:
     """Tell what each binary is (format, GOOS/GOARCH, Go build info, linking) and whether it runs here.
 
     PATHS are files or directories (searched recursively). Works for every format Go writes: ELF, Mach-O
     (also universal), PE, wasm, XCOFF and plan9; other files are described and marked "not a Go binary".
     """
-    if as_json:
+    if sizes:
+        from gocross.cli.sizes_text import print_sizes
+
+        print_sizes(app, paths, as_json)
+    elif as_json:
         _inspect_json(app, paths)
     else:
         _inspect_text(paths, app.verbose)

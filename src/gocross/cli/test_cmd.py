@@ -60,10 +60,15 @@ class _SplitAtDashes(click.Command):
 @click.option("--cgo/--no-cgo", default=None,
               help="CGO_ENABLED for every target (default: gocross.toml's cgo, else on for this host's own "
                    "target when a C compiler is installed, as go test does, and off for the others).")
+@click.option("--report", "write_report", is_flag=True,
+              help="Also save the events to DIST/test-results.jsonl and write DIST/report.html (gocross report).")
+@click.option("--dist", type=click.Path(path_type=Path), metavar="DIST",
+              help="With --report: the build's output folder (default: dist in the -C directory).")
 @click.pass_context
 @pass_app
 def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple[str, ...], directory: Path,
-         jobs: int | None, as_json: bool, junit_file: Path | None, no_reference: bool, cgo: bool | None) -> None:
+         jobs: int | None, as_json: bool, junit_file: Path | None, no_reference: bool, cgo: bool | None,
+         write_report: bool, dist: Path | None) -> None:
     """Compile and run PACKAGES' tests (default: .) for every selected target, here. Go test flags go after --.
 
     Example: gocross test ./... --target linux/amd64,linux/s390x -- -run TestHeader -count 1
@@ -84,7 +89,21 @@ def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple
             click.echo(json.dumps(event))
     else:
         _render(app, run, verbose=parse_go_test_flags(go_flags).verbose, junit_file=junit_file)
+    if write_report:
+        _report(app, run, dist if dist is not None else directory / "dist")
     raise_for_failures(run, details_shown=not as_json)
+
+
+def _report(app: App, run: TestRun, dist: Path) -> None:
+    """Save the events beside the build's manifest, then write the report of both."""
+    from gocross.artifacts import read_manifest
+    from gocross.report import TESTS_NAME, ReportOptions, report
+    from gocross.safefs import atomic_write
+
+    folder = read_manifest(dist).path.parent  # one clear sentence when there is no build to report on
+    atomic_write(folder / TESTS_NAME, "".join(json.dumps(event) + "\n" for event in run.events()))
+    page = report(ReportOptions(dist=folder))
+    app.err_console.print(f"report: {page}", markup=False, highlight=False)
 
 
 def _progress(view: MatrixProgress) -> Callable[[str, str, str, PackageResult | None], None]:

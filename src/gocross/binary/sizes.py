@@ -1,0 +1,368 @@
+"""What a Go binary's size is made of, by Go package: the standard library, each dependency, the main module.
+
+The same attribution go-size-analyzer makes, from the two tables every unstripped Go ELF binary has:
+
+- the **pclntab** names every function and where its code starts, so a function's code (up to the next
+  function) belongs to the package in its name; the function's own pclntab bytes (its table entry, record,
+  name, pc-value tables and funcdata) belong there too;
+- the **symbol table** sizes every package-level variable and constant table, in ``.data``, ``.noptrdata``
+  and ``.rodata``.
+
+What no package owns — type descriptors, unnamed strings, the pclntab's shared file tables, build info — is
+listed per section as "other", so packages plus other add up to the file's text and data (every section the
+loader maps from the file) exactly. A stripped binary still has its pclntab: its code is attributed, its
+data is "other". The numbers are what ``gocross inspect --sizes --json`` prints and what ``gocross report``
+draws.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from gocross.binary import pclntab
+from gocross.binary.reader import Corrupt, Reader, count
+from gocross.errors import InspectError
+
+SHF_ALLOC, SHT_NOBITS, SHT_SYMTAB, STT_OBJECT, STT_FUNC = 2, 8, 2, 1, 2
+_FUNCDATA_SYMBOL = "go:func.*"
+_OTHER_WORDS = {  # what the bytes of a section that no package owns are
+    ".text": "code outside the function table",
+    ".gopclntab": "function table: file and line tables, header",
+    ".go.type": "type descriptors",
+    ".typelink": "type descriptors",
+    ".itablink": "interface tables",
+    ".rodata": "read-only data without a symbol (strings, constants, types)",
+    ".noptrdata": "data without a symbol",
+    ".data": "data without a symbol",
+    ".go.buildinfo": "build info",
+    ".go.module": "module data",
+}
+
+
+class PackageKind(StrEnum):
+    """Whose code a package is."""
+
+    MAIN = "main module"
+    DEPENDENCY = "dependency"
+    STD = "standard library"
+    UNKNOWN = "unknown"  # outside every module the build info lists (no build info, or GOPATH mode)
+
+
+@dataclass(frozen=True)
+class PackageSize:
+    """One Go package's bytes: machine code, its function-table entries, and its variables."""
+
+    package: str
+    module: str  # the module path, "std" for the standard library
+    kind: PackageKind
+    code: int
+    pcln: int
+    data: int
+
+    @property
+    def size(self) -> int:
+        return self.code + self.pcln + self.data
+
+
+@dataclass(frozen=True)
+class ModuleSize:
+    """The packages of one module added up (the standard library is one module, "std")."""
+
+    module: str
+    kind: PackageKind
+    size: int
+    packages: int
+
+
+@dataclass(frozen=True)
+class OtherSize:
+    """Bytes of one section that no package owns, and what they are."""
+
+    section: str
+    what: str
+    size: int
+
+
+@dataclass(frozen=True)
+class SizeBreakdown:
+    """One binary's text and data, by package and module, with the rest by section."""
+
+    path: str
+    goos: str | None
+    goarch: str | None
+    file_size: int
+    total: int  # the sections loaded from the file (text, read-only data, pclntab, data): what is attributed
+    symbols: bool  # the symbol table was there (else variables are not attributed: a stripped binary)
+    packages: tuple[PackageSize, ...]  # largest first
+    modules: tuple[ModuleSize, ...]  # largest first
+    other: tuple[OtherSize, ...]  # largest first
+
+    @property
+    def attributed(self) -> int:
+        """Bytes attributed to packages."""
+        return sum(p.size for p in self.packages)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``inspect --sizes --json`` record (sizes in bytes)."""
+        return {
+            "path": self.path, "goos": self.goos, "goarch": self.goarch, "file_size": self.file_size,
+            "total": self.total, "attributed": self.attributed, "symbols": self.symbols,
+            "modules": [{"module": m.module, "kind": str(m.kind), "size": m.size, "packages": m.packages}
+                        for m in self.modules],
+            "packages": [{"package": p.package, "module": p.module, "kind": str(p.kind), "size": p.size,
+                          "code": p.code, "pcln": p.pcln, "data": p.data} for p in self.packages],
+            "other": [{"section": o.section, "what": o.what, "size": o.size} for o in self.other],
+        }
+
+
+class _Section(NamedTuple):
+    name: str
+    type: int
+    flags: int
+    addr: int
+    offset: int
+    size: int
+    link: int
+
+
+class _Symbol(NamedTuple):
+    name: str
+    kind: int
+    section: int
+    value: int
+    size: int
+
+
+def size_breakdown(path: str | os.PathLike[str]) -> SizeBreakdown:
+    """Attribute one Go ELF binary's text and data to packages; InspectError for anything else."""
+    from gocross.binary import inspect
+
+    info = inspect(path, runs_here=False)
+    if info.format != "ELF" or not info.is_go:
+        what = "a Go program" if info.is_go else "not a Go program"
+        raise InspectError(f"{path} is {what} in {info.format} format; sizes by package read Go ELF binaries "
+                           "(build the target for linux to see what its size is made of).")
+    modules = {m.path: m for m in info.deps or ()}
+    main = info.main_module.path if info.main_module else None
+    data = Path(path).read_bytes()
+    try:
+        return _breakdown(Reader(data, "<" if info.endian == "little" else ">"), info.path, info.goos,
+                          info.goarch, len(data), _Modules(main, tuple(modules)))
+    except Corrupt as exc:
+        raise InspectError(f"{path}: {exc}; rebuild it with a current Go to see its sizes.") from None
+
+
+class _Modules:
+    """Which module a package belongs to, from the build info's module list."""
+
+    def __init__(self, main: str | None, deps: tuple[str, ...]) -> None:
+        self.main = main
+        self._paths = sorted((p for p in (main, *deps) if p), key=len, reverse=True)
+        self._deps = set(deps)
+
+    def prefix_of(self, name: str) -> str | None:
+        """The module whose path starts ``name`` (for symbol names a plain split would get wrong)."""
+        return next((p for p in self._paths if name.startswith((p + ".", p + "/"))), None)
+
+    def owner(self, package: str) -> tuple[str, PackageKind]:
+        if package == "main" or (self.main and _within(package, self.main)):
+            return self.main or "main", PackageKind.MAIN
+        for p in self._paths:
+            if _within(package, p):
+                return p, PackageKind.DEPENDENCY
+        first = package.split("/", 1)[0]
+        if "." not in first or package.startswith("vendor/"):
+            return "std", PackageKind.STD
+        return package, PackageKind.UNKNOWN
+
+
+def _within(package: str, module: str) -> bool:
+    return package == module or package.startswith(module + "/")
+
+
+def package_of(symbol: str, modules: _Modules | None = None) -> str | None:
+    """The Go package a function or variable symbol belongs to, or None for linker-made symbols.
+
+    A symbol is ``import/path.Name`` with dots in the path's last element escaped as ``%2e``; methods,
+    closures and generic instantiations follow the first dot after the last slash (type arguments, which may
+    hold slashes of their own, are cut off first). ``type:.eq.``-style helpers belong to their type's package.
+    """
+    name = symbol
+    for prefix in ("type:.eq.", "type:.hash.", "go:itab.", "type:"):
+        if name.startswith(prefix):
+            name = name[len(prefix):].lstrip("*")
+            break
+    else:
+        if name.startswith("go:"):
+            return None
+    name = name.split("[", 1)[0]
+    if modules is not None and (known := modules.prefix_of(name)) is not None:
+        rest = name[len(known):]
+        if rest.startswith("."):
+            return known
+    slash = name.rfind("/")
+    dot = name.find(".", slash + 1)
+    if dot <= 0 or not (name[0].isalnum() or name[0] == "_"):
+        return None
+    return name[:dot].replace("%2e", ".")
+
+
+def _sections(r: Reader) -> list[_Section]:
+    """Every section header, with its name (the ELF identification was checked by inspect)."""
+    bits = 64 if r.u8(4) == 2 else 32
+    if bits == 64:
+        shoff, entsize, shnum, shstrndx = r.u64(0x28), r.u16(0x3A), r.u16(0x3C), r.u16(0x3E)
+        fmt = "IIQQQQIIQQ"
+    else:
+        shoff, entsize, shnum, shstrndx = r.u32(0x20), r.u16(0x2E), r.u16(0x30), r.u16(0x32)
+        fmt = "10I"
+    if shoff == 0 or shnum == 0:
+        raise Corrupt("it has no section headers")
+    rows = r.unpack_table(fmt, shoff, count(shnum, "the ELF section header table"), entsize, "section headers")
+    names = rows[shstrndx] if shstrndx < len(rows) else None
+    out = []
+    for row in rows:
+        name_off, typ, flags, addr, off, size, link = row[:7]
+        name = r.cstring(names[4] + name_off, 256, "section name") if names else ""
+        out.append(_Section(name, typ, flags, addr, off, size, link))
+    return out
+
+
+def _symbols(r: Reader, secs: list[_Section]) -> list[_Symbol]:
+    """The symbol table's functions and objects (empty for a stripped binary)."""
+    symtab = next((s for s in secs if s.type == SHT_SYMTAB), None)
+    if symtab is None or symtab.link >= len(secs):
+        return []
+    strtab = secs[symtab.link]
+    wide = r.u8(4) == 2
+    entsize = 24 if wide else 16
+    n = symtab.size // entsize
+    if wide:
+        rows = [(a, b & 0xF, e, f, g) for a, b, _c, e, f, g in
+                r.unpack_table("IBBHQQ", symtab.offset, n, entsize, "symbol table")]
+    else:
+        rows = [(a, d & 0xF, g, b, c) for a, b, c, d, _e, g in
+                r.unpack_table("IIIBBH", symtab.offset, n, entsize, "symbol table")]
+    return [_Symbol(r.cstring(strtab.offset + name, 4096, "symbol name"), kind, shndx, value, size)
+            for name, kind, shndx, value, size in rows if kind in (STT_OBJECT, STT_FUNC) and shndx]
+
+
+class _Tally:
+    """Bytes per (package, part) and per section, as they are attributed."""
+
+    def __init__(self, modules: _Modules) -> None:
+        self.modules = modules
+        self.parts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # code, pcln, data
+        self.by_section: dict[int, int] = defaultdict(int)
+
+    def add(self, symbol: str, part: int, size: int, section: int) -> None:
+        package = package_of(symbol, self.modules)
+        if package is None or size <= 0:
+            return
+        self.parts[package][part] += size
+        self.by_section[section] += size
+
+
+def _named(secs: list[_Section], name: str) -> int:
+    return next((i for i, s in enumerate(secs) if s.name == name), 0)
+
+
+def _section_at(secs: list[_Section], addr: int) -> int:
+    return next((i for i, s in enumerate(secs) if s.addr <= addr < s.addr + s.size and s.flags & SHF_ALLOC), 0)
+
+
+def _breakdown(r: Reader, path: str, goos: str | None, goarch: str | None, file_size: int,
+               modules: _Modules) -> SizeBreakdown:
+    secs = _sections(r)
+    loaded = {i: s for i, s in enumerate(secs) if s.flags & SHF_ALLOC and s.type != SHT_NOBITS and s.size}
+    symbols = _symbols(r, secs)
+    tally = _Tally(modules)
+    _functions(r, secs, symbols, tally)
+    _variables(secs, symbols, tally)
+    packages = []
+    for name, (code, pcln, data) in tally.parts.items():
+        module, kind = modules.owner(name)
+        packages.append(PackageSize(name, module, kind, code, pcln, data))
+    packages.sort(key=lambda p: (-p.size, p.package))
+    other = [OtherSize(s.name, _OTHER_WORDS.get(s.name, "not owned by a package"), s.size - tally.by_section[i])
+             for i, s in loaded.items() if s.size > tally.by_section[i]]
+    other.sort(key=lambda o: (-o.size, o.section))
+    return SizeBreakdown(path, goos, goarch, file_size, sum(s.size for s in loaded.values()), bool(symbols),
+                         tuple(packages), _by_module(packages), tuple(other))
+
+
+def _functions(r: Reader, secs: list[_Section], symbols: list[_Symbol], tally: _Tally) -> None:
+    """Code and function-table bytes per package, from the pclntab."""
+    index = next((i for i, s in enumerate(secs) if s.name == ".gopclntab"), None)
+    if index is None:
+        raise Corrupt("it has no .gopclntab section")
+    sec = secs[index]
+    tab = pclntab.at(r, sec.offset, sec.offset + sec.size)
+    if tab is None:
+        raise Corrupt("its .gopclntab section does not start with a pclntab header")
+    table = pclntab.function_table(r, tab)
+    text = _section_at(secs, table.text_start) if table.text_start else _named(secs, ".text")
+    owner: dict[int, str] = {}  # pc-value tables are shared between functions: the first one owns each
+    for fn in table.functions:
+        tally.add(fn.name, 0, fn.code_size, text)
+        tally.add(fn.name, 1, fn.record_size, index)
+        for t in fn.tables:
+            if t:
+                owner.setdefault(t, fn.name)
+    _shared_pieces(owner, table.pctab_end - table.pctab_offset, tally, index)
+    _funcdata(secs, symbols, table, tally)
+
+
+def _shared_pieces(owner: Mapping[int, str], end: int, tally: _Tally, section: int) -> None:
+    """Each owned piece runs to the next piece's start: the linker lays the tables end to end."""
+    starts = sorted(owner)
+    for i, start in enumerate(starts):
+        stop = starts[i + 1] if i + 1 < len(starts) else end
+        tally.add(owner[start], 1, stop - start, section)
+
+
+def _funcdata(secs: list[_Section], symbols: list[_Symbol], table: pclntab.FuncTable, tally: _Tally) -> None:
+    """Stack maps and inline trees (go:func.*), located by the symbol table; other bytes when stripped."""
+    gofunc = next((s for s in symbols if s.name == _FUNCDATA_SYMBOL), None)
+    if gofunc is None:
+        return
+    owner: dict[int, str] = {}
+    for fn in table.functions:
+        for off in fn.funcdata:
+            if off < gofunc.size:
+                owner.setdefault(off, fn.name)
+    _shared_pieces(owner, gofunc.size, tally, gofunc.section)
+
+
+def _variables(secs: list[_Section], symbols: list[_Symbol], tally: _Tally) -> None:
+    """Package-level variables and tables, from the symbol table, outside text and pclntab; overlaps clipped."""
+    skip = {i for i, s in enumerate(secs) if s.name in (".text", ".gopclntab") or not s.flags & SHF_ALLOC
+            or s.type == SHT_NOBITS}
+    objects = sorted((s for s in symbols if s.kind == STT_OBJECT and s.size and s.section not in skip
+                      and s.section < len(secs)), key=lambda s: (s.value, -s.size))
+    reach = 0
+    for sym in objects:
+        start = max(sym.value, reach)
+        end = min(sym.value + sym.size, secs[sym.section].addr + secs[sym.section].size)
+        if end > start:
+            tally.add(sym.name, 2, end - start, sym.section)
+            reach = end
+
+
+def _by_module(packages: Iterable[PackageSize]) -> tuple[ModuleSize, ...]:
+    sizes: dict[tuple[str, PackageKind], list[int]] = defaultdict(lambda: [0, 0])
+    for p in packages:
+        entry = sizes[(p.module, p.kind)]
+        entry[0] += p.size
+        entry[1] += 1
+    rows = [ModuleSize(m, k, size, n) for (m, k), (size, n) in sizes.items()]
+    return tuple(sorted(rows, key=lambda m: (-m.size, m.module)))
+
+
+__all__ = ["ModuleSize", "OtherSize", "PackageKind", "PackageSize", "SizeBreakdown", "package_of", "size_breakdown"]
