@@ -54,8 +54,12 @@ class PrefixState:
 
 
 def prefix_dir() -> Path:
-    """gocross's wine prefix (``$GOCROSS_CACHE_DIR/wine/prefix`` or ``~/.cache/gocross/wine/prefix``)."""
-    return cache_dir("wine") / "prefix"
+    """gocross's wine prefix: ``GOCROSS_WINEPREFIX``, else ``wine/prefix`` under gocross's cache folder.
+
+    Never the user's ``WINEPREFIX`` or ``~/.wine``: gocross installs a DLL into its prefix.
+    """
+    own = os.environ.get("GOCROSS_WINEPREFIX")
+    return Path(own) if own else cache_dir("wine") / "prefix"
 
 
 def wine_env(prefix: Path) -> dict[str, str]:
