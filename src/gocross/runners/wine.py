@@ -78,7 +78,8 @@ class WineRunner:
         missing = [h for h in halves.values() if not h.installed]
         details = []
         if found:
-            prng = "ProcessPrng: native" if has_prng(found[0].half) else "ProcessPrng: gocross's shim"
+            prng = ("ProcessPrng: native" if has_prng(found[0].half)
+                    else "ProcessPrng: gocross's shim (this wine has none; built at first use)")
             details.append(prng)
         if halves:
             bits = [f"windows/{g}: {'yes' if h.installed else 'no'}" for g, h in halves.items()]

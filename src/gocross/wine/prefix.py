@@ -6,7 +6,8 @@ gocross's shim is installed for it (64-bit ``system32``, 32-bit ``syswow64``; a 
 replaced), and for windows/386 a 32-bit program was seen to print (wine64 alone exits 0 silently). A marker
 file per architecture, naming the wine it was made with, makes the check a ``stat`` on later runs; the
 work itself happens under an exclusive lock, so concurrent first runs (threads or processes) wait for one
-another instead of booting the same prefix twice.
+another instead of booting the same prefix twice. What only that work needs (the executor, the shim
+builder, safefs) is imported there: every windows run's child passes through the fast path.
 """
 
 from __future__ import annotations
@@ -22,10 +23,7 @@ from pathlib import Path
 
 from gocross.caches import cache_dir
 from gocross.errors import CannotRun, RunnerMissing
-from gocross.executor import execute, output_tail
 from gocross.platforms import arch
-from gocross.safefs import atomic_write
-from gocross.wine import shim
 from gocross.wine.install import WineHalf, builtin_dll, find_half
 
 BOOT_TIMEOUT = 600.0  # a cold wineboot takes ~20-30 s here; far longer on a loaded machine
@@ -139,11 +137,15 @@ def ensure_prefix(goarch: str, progress: Progress | None = None, prefix: Path | 
         if half.half == "wine32":
             _probe_32bit(half.launcher, prefix)
         prng = _install_prng(goarch, half.half, prefix / "drive_c" / "windows" / _SYSTEM_DIRS[half.half], say)
+        from gocross.safefs import atomic_write
+
         atomic_write(_marker(prefix, goarch), _stamp(half) + str(prng) + "\n")
         return PrefixState(prefix, goarch, half.launcher, prng)
 
 
 def _run_wine(argv: list[str], prefix: Path, timeout: float) -> tuple[int | None, str]:
+    from gocross.executor import execute
+
     done = execute(argv, env={**os.environ, **wine_env(prefix)}, timeout=timeout, filter_stderr=False)
     if done.timed_out:
         return None, f"{argv[1]} did not finish within {timeout:g} s"
@@ -154,6 +156,8 @@ def _boot(launcher: str, prefix: Path, say: Progress) -> None:
     say(f"creating gocross's wine prefix in {prefix} (once; about 20-30 s)")
     started = time.monotonic()
     code, output = _run_wine([launcher, "wineboot", "--init"], prefix, BOOT_TIMEOUT)
+    from gocross.executor import output_tail
+
     if code != 0 or not (prefix / "system.reg").is_file():
         tail = output_tail(output, lines=8, what="wineboot", returncode=code)
         raise CannotRun(f"Could not create the wine prefix in {prefix}: {tail}")
@@ -183,6 +187,9 @@ def _install_prng(goarch: str, half: str, system_dir: Path, say: Progress) -> Pr
 
     The shim is built once into the cache folder and copied into the prefix.
     """
+    from gocross.safefs import atomic_write
+    from gocross.wine import shim
+
     installed = system_dir / "bcryptprimitives.dll"
     if has_prng(half):
         if shim.is_shim(installed):
