@@ -20,14 +20,16 @@ import pytest
 from tests.conftest import HELLO, REPO, BuildGo
 from tests.helpers import assert_clean_error, gocross
 
+from gocross.errors import CannotRun
+from gocross.executor import execute
 from gocross.gotest import TestOptions, run_tests
 from gocross.launch import RunOutcome, plan_for
 from gocross.runners import choose_runner, why_no_runner
 from gocross.toolchain import Toolchain
 from gocross.wine import shim
-from gocross.wine.child import translate_args
+from gocross.wine.child import EXIT_COULD_NOT_RUN, translate_args
 from gocross.wine.install import find_half, wineserver
-from gocross.wine.prefix import PrefixState, PrngSource, ensure_prefix, has_prng, prefix_dir
+from gocross.wine.prefix import PrefixState, PrngSource, _probe_32bit, ensure_prefix, has_prng, prefix_dir
 
 pytestmark = pytest.mark.skipif(not find_half("wine64").installed, reason="wine64 is not installed")
 HAS_WINE32 = find_half("wine32").installed
@@ -148,24 +150,32 @@ def test_concurrent_first_use_builds_and_installs_once(tmp_path: Path, monkeypat
         assert shim.is_shim(prefix / "drive_c" / "windows" / "system32" / "bcryptprimitives.dll")
 
 
-def test_missing_32bit_support_is_could_not_run_never_a_pass(build_go: BuildGo, tmp_path: Path) -> None:
-    """A prefix whose 32-bit half does not work: the 386 run is "could not run", exit 126, with the fix.
-
-    On this machine wine32 is installed, so the broken half is made by hand: a prefix with no 32-bit
-    programs in syswow64 (what a prefix made by wine64 alone looks like) fails the 32-bit probe.
+def test_a_32bit_probe_that_prints_nothing_is_refused(tmp_path: Path) -> None:
+    """wine64 without its 32-bit half runs a 386 program to exit 0 with no output. wine32 is installed here,
+    so that launcher is stood in for by /bin/true (exit 0, no output): the probe must refuse it, with the fix.
     """
-    prefix = tmp_path / "prefix"
-    (prefix / "drive_c" / "windows" / "syswow64").mkdir(parents=True)
-    (prefix / "system.reg").write_text("WINE REGISTRY Version 2\n")
-    env = {**os.environ, "GOCROSS_WINEPREFIX": str(prefix)}
-    binary = build_go(PROGRAM, "windows", "386")
-    if not HAS_WINE32:
-        assert_clean_error(gocross("run", binary, env=env), 127, "wine32", "dpkg --add-architecture i386")
-        return
-    assert_clean_error(gocross("run", binary, env=env), 126, "32-bit", "false pass", "wine32:i386")
-    proc = gocross("run", "--json", binary, env=env)
-    result = json.loads(proc.stdout)
-    assert result["could_not_run"] and not result["ok"] and result["outcome"] == RunOutcome.NOT_STARTED
+    cmd = tmp_path / "drive_c" / "windows" / "syswow64" / "cmd.exe"
+    cmd.parent.mkdir(parents=True)
+    cmd.write_bytes(b"MZ")
+    with pytest.raises(CannotRun, match=r"does not run 32-bit .*false pass.*wine32:i386"):
+        _probe_32bit(shutil.which("true") or "/bin/true", tmp_path)
+
+
+def test_a_prefix_that_cannot_be_made_is_could_not_run(build_go: BuildGo, tmp_path: Path) -> None:
+    """Both ways a run meets it: `gocross run` (readied in this process) and the run child (as `gocross test`
+    starts it) — "could not run", never a program that ran and failed."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    env = {**os.environ, "GOCROSS_WINEPREFIX": str(blocker / "prefix")}
+    binary = build_go(PROGRAM, "windows", "amd64")
+    assert_clean_error(gocross("run", binary, env=env), 126, "could not run: cannot use", "GOCROSS_WINEPREFIX")
+    plan = plan_for(binary)
+    assert plan.choice is not None
+    command = plan.choice.command(binary, [])
+    done = execute(command, env=env, timeout=60)
+    result = plan.result(command, done)
+    assert result.outcome == RunOutcome.NOT_STARTED and result.could_not_run, result
+    assert done.returncode == EXIT_COULD_NOT_RUN and "Cannot use" in (result.reason or "")
 
 
 # ------------------------------------------------------------------------------------------ running

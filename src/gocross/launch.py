@@ -119,8 +119,9 @@ class RunPlan:
                                  f"needs {choice.program or choice.name}; install it with `{choice.install_hint}`")
         try:
             prepare_runner(choice, self.goos, self.goarch)
-        except GocrossError as exc:
-            return self._not_run(args, RunOutcome.NOT_STARTED, str(exc).rstrip("."))
+        except GocrossError as exc:  # e.g. wine's prefix cannot be made: "could not run", with the fix
+            why = str(exc).rstrip(".").removeprefix("could not run: ")
+            return self._not_run(args, RunOutcome.NOT_STARTED, f"could not run: {why[:1].lower()}{why[1:]}")
         limit = _timeout_for(choice, timeout)
         command = choice.command(self.binary, args)
         filtered = choice.name != "native"

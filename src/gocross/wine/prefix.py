@@ -106,8 +106,12 @@ def ready_state(goarch: str, prefix: Path | None = None) -> PrefixState | None:
 
 @contextlib.contextmanager
 def _locked(prefix: Path) -> Iterator[None]:
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(prefix.parent / "prefix.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(prefix.parent / f"{prefix.name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise CannotRun(f"Cannot use {prefix.parent} for gocross's wine prefix ({exc.strerror}); set "
+                        "GOCROSS_WINEPREFIX or GOCROSS_CACHE_DIR to a writable folder.") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -135,6 +139,8 @@ def ensure_prefix(goarch: str, progress: Progress | None = None, prefix: Path | 
         if not (prefix / "system.reg").is_file():
             _boot(half.launcher, prefix, say)
         if half.half == "wine32":
+            if not (prefix / "drive_c" / "windows" / "syswow64" / "cmd.exe").is_file():
+                _boot(half.launcher, prefix, say, update=True)  # made before wine32 was installed
             _probe_32bit(half.launcher, prefix)
         prng = _install_prng(goarch, half.half, prefix / "drive_c" / "windows" / _SYSTEM_DIRS[half.half], say)
         from gocross.safefs import atomic_write
@@ -152,10 +158,12 @@ def _run_wine(argv: list[str], prefix: Path, timeout: float) -> tuple[int | None
     return done.returncode, (done.stdout or b"").decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
 
 
-def _boot(launcher: str, prefix: Path, say: Progress) -> None:
-    say(f"creating gocross's wine prefix in {prefix} (once; about 20-30 s)")
+def _boot(launcher: str, prefix: Path, say: Progress, *, update: bool = False) -> None:
+    """``wineboot --init`` a new prefix, or ``--update`` one (to add the 32-bit half installed since)."""
+    what = "updating" if update else "creating"
+    say(f"{what} gocross's wine prefix in {prefix} (once; about 20-60 s)")
     started = time.monotonic()
-    code, output = _run_wine([launcher, "wineboot", "--init"], prefix, BOOT_TIMEOUT)
+    code, output = _run_wine([launcher, "wineboot", "--update" if update else "--init"], prefix, BOOT_TIMEOUT)
     from gocross.executor import output_tail
 
     if code != 0 or not (prefix / "system.reg").is_file():
