@@ -1,7 +1,7 @@
 """The wine runner for windows/amd64 and windows/386: ``python -m gocross.wine.child GOARCH PROG.exe ARGS``.
 
-The child (``gocross.wine.child``) readies gocross's own prefix on first use and then becomes wine, so the
-exit status and output are the program's. Choosing only looks at files: windows/386 is offered as installed
+The child (``gocross.wine.child``) readies gocross's own prefix on first use and then runs wine, passing the
+program's exit status and output through. Choosing only looks at files: windows/386 is offered as installed
 only when wine's 32-bit half is there (wine64 alone exits 0 silently on a 386 program), and the prefix's own
 check runs a 32-bit program before the first 386 run. The start-up of wine (wineserver and its services,
 1-4 s cold, ~0.2 s with a wineserver already up) is what the timeout factor is for.

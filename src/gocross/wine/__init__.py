@@ -4,5 +4,5 @@
 ``prefix`` creates and checks gocross's prefix under its cache folder (never ``~/.wine``), once, under a
 lock; ``shim`` builds the small ``bcryptprimitives.dll`` that Go ≥ 1.22 needs on wine < 8.13 from the C
 source shipped in ``csrc/``; ``child`` is what each run starts (``python -m gocross.wine.child``): it makes
-sure the prefix is ready, translates file arguments, and replaces itself with wine.
+sure the prefix is ready, translates file arguments, and runs wine in the run's process group.
 """
