@@ -5,7 +5,13 @@ Two workloads in the same binary: ``primes`` (a pure-Go sieve: what qemu's trans
 code) and ``sha256`` (assembly-accelerated on most arches: what it does with vector/crypto instructions).
 Prints the median wall time per target and the ratio to native linux/amd64 measured in the same rounds.
 
+``--windows`` measures windows/amd64 and windows/386 under wine instead, through the command gocross runs:
+the first run in a cold prefix (wineboot and the ProcessPrng shim), start-up per run in a warm prefix (a
+trivial run: wineserver and its services start and stop each time), the same with a ``wineserver -p`` kept
+alive between runs, and the primes workload × native.
+
     python benchmarks/bench_emulation.py [--rounds 3] [--workload primes|sha256|both] [--arch arm64 ...]
+    python benchmarks/bench_emulation.py --windows [--rounds 5]
 """
 
 from __future__ import annotations
@@ -109,7 +115,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workload", choices=("primes", "sha256", "both"), default="both")
     parser.add_argument("--arch", action="append", help="only these linux GOARCHes (and no wasm)")
+    parser.add_argument("--windows", action="store_true", help="windows/amd64 and windows/386 under wine")
     opts = parser.parse_args()
+    if opts.windows:
+        return run_windows(opts.rounds)
 
     from gocross.runners import choose_runner
     from gocross.toolchain import find_toolchain
@@ -167,6 +176,90 @@ def run_workload(workload: str, targets: list[tuple[str, str]], binaries: list[P
         runner = choices[t].program or choices[t].name
         same = "" if answers[t] == expected else "  (different answer!)"
         print(f"{t[0] + '/' + t[1]:<16}{runner:<30}{median:>10.3f}{median / base:>10.1f}{same}")
+
+
+WINDOWS = (("windows", "amd64"), ("windows", "386"))
+
+
+def _wine_idle(env: dict[str, str]) -> None:
+    """Wait until the prefix's wineserver has gone (it lingers ~3 s after its last program)."""
+    from gocross.wine.install import wineserver
+
+    server = wineserver()
+    assert server is not None
+    subprocess.run([server, "-w"], env=env, check=False)
+
+
+def run_windows(rounds: int) -> None:
+    """Cold prefix, warm prefix, warm prefix with a persistent wineserver; start-up and primes × native."""
+    from gocross.runners import choose_runner
+    from gocross.toolchain import find_toolchain
+    from gocross.wine.install import wineserver
+
+    tc = find_toolchain()
+    with tempfile.TemporaryDirectory(prefix="gocross-bench-wine-") as tmp:
+        src = Path(tmp) / "src"
+        src.mkdir()
+        (src / "go.mod").write_text("module example.com/bench\n\ngo 1.21\n")
+        (src / "main.go").write_text(PROGRAM)
+        native = build(str(tc.go), src, Path(tmp), "linux", "amd64")
+        binaries = {t: build(str(tc.go), src, Path(tmp), *t) for t in WINDOWS}
+        env = {**os.environ, "GOCROSS_WINEPREFIX": str(Path(tmp) / "prefix"), "GOCROSS_CACHE_DIR": str(Path(tmp))}
+        os.environ.update(env)  # choose_runner reads the prefix from the environment
+        choices = {t: choose_runner(*t, None) for t in WINDOWS}
+        envs = {t: {**env, **c.env} for t, c in choices.items() if c is not None}
+        assert len(envs) == 2 and all(c is not None and c.installed for c in choices.values()), choices
+        print(f"{platform.machine()}, {os.cpu_count()} cores, {tc.version}, wine under gocross's child; "
+              f"{rounds} rounds, medians of wall time")
+        trivial = ["primes", "0"]
+        for t in WINDOWS:  # cold: the first run creates the prefix (amd64) or readies its 32-bit half (386)
+            choice = choices[t]
+            assert choice is not None
+            wall, _ = timed(choice.command(binaries[t], trivial), envs[t])
+            print(f"cold prefix, first run of {t[0]}/{t[1]}: {wall:.1f}s")
+            _wine_idle(envs[t])
+        startup: dict[str, dict[tuple[str, str], list[float]]] = {"warm": {t: [] for t in WINDOWS},
+                                                                 "wineserver -p": {t: [] for t in WINDOWS}}
+        native_start: list[float] = []
+        for _ in range(rounds):
+            for t in WINDOWS:
+                choice = choices[t]
+                assert choice is not None
+                native_start.append(timed([str(native), *trivial], dict(os.environ))[0])
+                startup["warm"][t].append(timed(choice.command(binaries[t], trivial), envs[t])[0])
+                _wine_idle(envs[t])
+        server = wineserver()
+        assert server is not None
+        server_env = envs[WINDOWS[0]]  # WINEPREFIX: the benchmark's prefix
+        subprocess.run([server, "-p"], env=server_env, check=True)  # persistent: stays up between runs
+        try:
+            for _ in range(rounds):
+                for t in WINDOWS:
+                    choice = choices[t]
+                    assert choice is not None
+                    startup["wineserver -p"][t].append(timed(choice.command(binaries[t], trivial), envs[t])[0])
+            primes = ["primes", SIZES["primes"]]
+            base: list[float] = []
+            cpu: dict[tuple[str, str], list[float]] = {t: [] for t in WINDOWS}
+            for _ in range(rounds):
+                for t in WINDOWS:
+                    choice = choices[t]
+                    assert choice is not None
+                    base.append(timed([str(native), *primes], dict(os.environ))[0])
+                    cpu[t].append(timed(choice.command(binaries[t], primes), envs[t])[0])
+        finally:
+            subprocess.run([server, "-k"], env=server_env, check=False)
+        start0 = statistics.median(native_start)
+        print(f"\nstart-up (primes 0): native linux/amd64 {start0:.3f}s")
+        print(f"{'target':<16}{'warm prefix s':>15}{'wineserver -p s':>17}{'saved s':>9}")
+        for t in WINDOWS:
+            warm, kept = statistics.median(startup["warm"][t]), statistics.median(startup["wineserver -p"][t])
+            print(f"{t[0] + '/' + t[1]:<16}{warm:>15.3f}{kept:>17.3f}{warm - kept:>9.3f}")
+        b = statistics.median(base)
+        print(f"\nprimes {SIZES['primes']} (wineserver kept up): native linux/amd64 {b:.3f}s")
+        for t in WINDOWS:
+            m = statistics.median(cpu[t])
+            print(f"{t[0] + '/' + t[1]:<16}{m:>10.3f}s{m / b:>8.2f}× native")
 
 
 if __name__ == "__main__":

@@ -9,14 +9,20 @@ APT_PACKAGES=(
   qemu-user-static nodejs  # foreign Linux arches; js/wasm
   file gcc libc6-dev       # file(1), the baseline inspect is compared with; the cgo and plain-C test binaries
   chromium                 # headless browser that opens `gocross report`'s page (DOM checks, the README screenshot)
+  wine64 wine32:i386       # windows/amd64 and windows/386 (wine32 needs the i386 architecture, added below)
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
+  # dpkg-query takes the "name:arch" spelling (wine32:i386) too; an unknown architecture is just "missing".
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  # A ":i386" package needs the architecture known to dpkg before `apt-get update` fetches its lists.
+  if printf '%s\n' "${missing[@]}" | grep -q ':i386$' && ! dpkg --print-foreign-architectures | grep -qx i386; then
+    $SUDO dpkg --add-architecture i386
+  fi
   $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}"
 fi

@@ -16,7 +16,7 @@ def test_report_on_this_machine() -> None:
     report = doctor()
     assert report.toolchain.found and report.toolchain.version and report.toolchain.version.startswith("go1.")
     by_name = {r.name: r for r in report.runners}
-    assert set(by_name) == {"native", "qemu-user", "node", "wasmtime"}
+    assert set(by_name) == {"native", "qemu-user", "node", "wasmtime", "wine"}
     assert all(r.installed for r in report.runners), report.runners
     qemu = by_name["qemu-user"]
     assert len(qemu.covers) == 11 and "linux/386" not in qemu.covers

@@ -68,7 +68,7 @@ def test_linux_386_native_and_wasm_runners(build_go: BuildGo) -> None:
 
 
 def test_windows_explains_pe(build_go: BuildGo) -> None:
-    info = inspect(build_go(HELLO_SOURCE, "windows", "amd64"))
+    info = inspect(build_go(HELLO_SOURCE, "windows", "arm64"))  # amd64 and 386 run under wine (test_wine.py)
     assert info.runs_here is not None and info.runs_here.verdict == "no"
     assert "PE file" in (info.runs_here.exec_format_error or "")
 
@@ -143,7 +143,7 @@ def test_rule_emulated_under_qemu(program: Path) -> None:
 
 
 def test_rule_no_for_other_formats(program: Path) -> None:
-    windows = verdict(_info(program, "windows", "amd64", format="PE"))
+    windows = verdict(_info(program, "windows", "arm64", format="PE"))
     assert windows.verdict == "no" and windows.runner is None and windows.command is None
     assert windows.exec_format_error is not None and "a PE file (a Windows .exe)" in windows.exec_format_error
     mac = verdict(_info(program, "darwin", "arm64", format="Mach-O"))
@@ -208,6 +208,6 @@ def test_runner_cache_asks_once_per_target(program: Path) -> None:
     cache: RunnerCache = {}
     first = verdict(_info(program, goarch="arm64"), cache)
     assert verdict(_info(program, goarch="arm64"), cache) == first
-    verdict(_info(program, "windows", "amd64", format="PE"), cache)
-    assert set(cache) == {("linux", "arm64", None), ("windows", "amd64", None)}
-    assert isinstance(cache["linux", "arm64", None], RunnerChoice) and cache["windows", "amd64", None] is None
+    verdict(_info(program, "windows", "arm64", format="PE"), cache)
+    assert set(cache) == {("linux", "arm64", None), ("windows", "arm64", None)}
+    assert isinstance(cache["linux", "arm64", None], RunnerChoice) and cache["windows", "arm64", None] is None

@@ -236,7 +236,7 @@ def test_missing_emulator_library(tiny: dict[str, Path], tmp_path: Path,
 
 
 def test_no_runner_here(build_go: Callable[..., Path]) -> None:
-    for goos, arch, words in [("darwin", "arm64", "Mac"), ("windows", "amd64", "Windows"),
+    for goos, arch, words in [("darwin", "arm64", "Mac"), ("windows", "arm64", "Windows"),
                               ("freebsd", "amd64", "FreeBSD")]:
         binary = build_go(TINY, goos, arch)
         proc = gocross("run", binary)

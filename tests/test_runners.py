@@ -58,7 +58,7 @@ def test_wasm_runners() -> None:
     ("darwin", "arm64", "Mac"), ("ios", "arm64", "iOS"), ("android", "arm64", "Android"),
     ("freebsd", "amd64", "FreeBSD"), ("netbsd", "amd64", "NetBSD"), ("openbsd", "arm64", "OpenBSD"),
     ("illumos", "amd64", "illumos"), ("solaris", "amd64", "Solaris"), ("aix", "ppc64", "AIX"),
-    ("plan9", "amd64", "Plan 9"), ("windows", "amd64", "Windows"), ("windows", "arm64", "Windows"),
+    ("plan9", "amd64", "Plan 9"), ("windows", "arm64", "Windows"),
 ])
 def test_no_runner_for_other_kernels(goos: str, goarch: str, words: str) -> None:
     assert choose_runner(goos, goarch, None) is None

@@ -32,9 +32,9 @@ T = TypeVar("T")
 
 # Lines a runner (not the program) writes to stderr.
 _RUNNER_LINE = re.compile(
-    rb"^(qemu(-[\w.]+)?: |vector version is not specified|gocross wasmtime: )"
+    rb"^(qemu(-[\w.]+)?: |vector version is not specified|gocross wasmtime: |gocross wine: |wine: )"
 )
-_RUNNER_PREFIXES = (b"qemu", b"vector version", b"gocross wasmtime: ")
+_RUNNER_PREFIXES = (b"qemu", b"vector version", b"gocross wasmtime: ", b"gocross wine: ", b"wine: ")
 _STDERR_TAIL = 64 * 1024  # kept even when forwarding, to recognise Go's own crash messages
 _KILL_GRACE = 2.0  # seconds between SIGTERM/SIGINT and SIGKILL
 _DRAIN_WAIT = 5.0  # seconds to wait for pipes to close after the group is gone

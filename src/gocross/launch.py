@@ -13,6 +13,7 @@ can never mistake "could not run" for "ran and failed".
 from __future__ import annotations
 
 import os
+import re
 import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -20,12 +21,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gocross.errors import CannotRun, CpuUnsupported, RunnerMissing, RunTimeout, UsageError
+from gocross.errors import CannotRun, CpuUnsupported, GocrossError, RunnerMissing, RunTimeout, UsageError
 from gocross.executor import Completed, Executor, Running
 from gocross.executor import execute as execute_process
 from gocross.executor import start as start_process
 from gocross.platforms import arch
-from gocross.runners import RunnerChoice, choose_runner, why_no_runner
+from gocross.runners import RunnerChoice, choose_runner, prepare_runner, why_no_runner
 from gocross.variants import variable_for
 
 if TYPE_CHECKING:
@@ -58,6 +59,9 @@ class RunOutcome(StrEnum):
     def could_not_run(self) -> bool:
         return self not in (RunOutcome.EXITED, RunOutcome.SIGNALED, RunOutcome.TIMEOUT)
 
+
+# A runner's wrapper saying it could not run the program at all ("gocross wine: could not run: ...").
+_RUNNER_REFUSAL = re.compile(r"^gocross \w+: could not run: (.*)")
 
 # Go's own words when the CPU lacks what the binary needs (after its signal handlers are installed).
 _CPU_MARKERS = (b"SIGILL: illegal instruction", b"can only be run on AMD64 processors with")
@@ -113,6 +117,11 @@ class RunPlan:
         if not choice.installed:
             return self._not_run(args, RunOutcome.RUNNER_MISSING,
                                  f"needs {choice.program or choice.name}; install it with `{choice.install_hint}`")
+        try:
+            prepare_runner(choice, self.goos, self.goarch)
+        except GocrossError as exc:  # e.g. wine's prefix cannot be made: "could not run", with the fix
+            why = str(exc).rstrip(".").removeprefix("could not run: ")
+            return self._not_run(args, RunOutcome.NOT_STARTED, f"could not run: {why[:1].lower()}{why[1:]}")
         limit = _timeout_for(choice, timeout)
         command = choice.command(self.binary, args)
         filtered = choice.name != "native"
@@ -135,6 +144,7 @@ class RunPlan:
         Raises OSError when it cannot start.
         """
         choice = self.require()
+        prepare_runner(choice, self.goos, self.goarch)
         command = choice.command(self.binary, args)
         if executor is not None:
             return executor.start(command, env=_environ(choice, env), cwd=cwd, filter_stderr=choice.name != "native")
@@ -340,6 +350,9 @@ def _classify(done: Completed, plan: RunPlan) -> tuple[RunOutcome, int | None, s
     exit_code = 128 + signum if signum else code
     sig = _signal_name(signum) if signum else None
     runner_text = "\n".join(done.runner_lines)
+    refused = next((m[1] for line in done.runner_lines if (m := _RUNNER_REFUSAL.match(line))), None)
+    if refused is not None:  # the runner's wrapper could not get ready (wine: no 32-bit half, no prefix)
+        return RunOutcome.NOT_STARTED, None, None, f"could not run: {refused}"
     if signum == signal.SIGILL or (code in (1, 2) and any(m in done.stderr for m in _CPU_MARKERS)):
         return RunOutcome.CPU_UNSUPPORTED, exit_code, sig or "SIGILL", _cpu_reason(plan, choice)
     if "Could not open" in runner_text and plan.interpreter:

@@ -55,6 +55,7 @@ class Arch:
     zig_musl: str | None = None  # zig's target for a static musl cgo build
     zig_windows: str | None = None  # zig's target for a windows cgo build (MinGW)
     wine: str | None = None  # "wine64" or "wine32": which wine runs windows/<this arch>
+    mingw: str | None = None  # MinGW gcc's triple (<triple>-gcc), the other compiler of the wine shim
 
 
 _RV_BITMANIP = "zba=true,zbb=true,zbs=true"
@@ -71,10 +72,10 @@ def _mips(goarch: str, bits: Literal[32, 64], endian: Endian, qemu: str, libc: s
 ARCHES: Mapping[str, Arch] = MappingProxyType({a.goarch: a for a in (
     Arch("amd64", ElfIdent(64, "little", 62), "x86-64", uname=("x86_64", "amd64"), also_native=("386",),
          qemu="x86_64", zig_gnu="x86_64-linux-gnu", zig_musl="x86_64-linux-musl",
-         zig_windows="x86_64-windows-gnu", wine="wine64"),
+         zig_windows="x86_64-windows-gnu", wine="wine64", mingw="x86_64-w64-mingw32"),
     Arch("386", ElfIdent(32, "little", 3), "x86 (32-bit)", uname=("i386", "i686"),
          cross_libc=CrossLibc("libc6-i386-cross", "i686-linux-gnu"), zig_gnu="x86-linux-gnu",
-         zig_musl="x86-linux-musl", zig_windows="x86-windows-gnu", wine="wine32"),
+         zig_musl="x86-linux-musl", zig_windows="x86-windows-gnu", wine="wine32", mingw="i686-w64-mingw32"),
     Arch("arm", ElfIdent(32, "little", 40), "32-bit ARM", uname=("armv7l", "armv6l"), qemu="arm",
          qemu_cpus=MappingProxyType({"5": "arm926", "6": "arm1176", "7": "cortex-a7"}),
          cross_libc=CrossLibc("libc6-armhf-cross", "arm-linux-gnueabihf"), zig_gnu="arm-linux-gnueabihf",
@@ -140,7 +141,7 @@ SYSTEMS: Mapping[str, OS] = MappingProxyType({o.goos: o for o in (
     OS("solaris", "Solaris", "Solaris binaries need a Solaris system"),
     OS("aix", "AIX", "AIX binaries need an AIX system"),
     OS("plan9", "Plan 9", "Plan 9 binaries need Plan 9"),
-    OS("windows", "Windows", "Windows binaries need Windows (no Wine runner in gocross yet)"),
+    OS("windows", "Windows", "Windows binaries need Windows (wine runs only windows/amd64 and windows/386 here)"),
 )})
 
 

@@ -15,7 +15,7 @@ from gocross.platforms import foreign_reason
 from gocross.runners.base import Runner, RunnerChoice, RunnerStatus
 
 # Runner modules under gocross.runners, in order of preference when two cover the same target.
-_RUNNER_MODULES: tuple[str, ...] = ("native", "qemu", "node", "wasi")
+_RUNNER_MODULES: tuple[str, ...] = ("native", "qemu", "node", "wasi", "wine")
 
 
 @functools.cache
@@ -68,6 +68,20 @@ def runner_kind(goos: str, goarch: str) -> str:
     return choice.kind if choice is not None else "no"
 
 
+def prepare_runner(choice: RunnerChoice, goos: str, goarch: str) -> None:
+    """Let the chosen runner get ready before its first run (wine: gocross's prefix), in this process.
+
+    Runners without a ``prepare`` method need nothing. Raises the runner's GocrossError when it cannot be
+    made ready (the run is then "could not run").
+    """
+    for runner in registry().get((goos, goarch), ()):
+        if runner.name == choice.name:
+            prepare = getattr(runner, "prepare", None)
+            if prepare is not None:
+                prepare(goos, goarch)
+            return
+
+
 def statuses() -> list[RunnerStatus]:
     """Each runner's installed state and coverage (for ``gocross doctor``)."""
     return [runner.status() for runner in runners()]
@@ -78,6 +92,7 @@ __all__ = [
     "RunnerChoice",
     "RunnerStatus",
     "choose_runner",
+    "prepare_runner",
     "registry",
     "runner_kind",
     "runners",
