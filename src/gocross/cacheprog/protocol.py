@@ -1,10 +1,10 @@
 """Go's GOCACHEPROG protocol (``cmd/go/internal/cacheprog``): JSON lines over the child's stdin and stdout.
 
 The child first announces the commands it knows (``{"ID":0,"KnownCommands":[...]}``); then Go sends
-requests, each a JSON object on a line (then a blank line), a ``put`` with ``BodySize > 0`` followed by a line holding the body as
-a base64 JSON string. Responses may come in any order; each echoes its request's ID. ``[]byte`` fields
-(ActionID, OutputID) are base64 in Go's JSON. A hit (``get``) and every ``put`` answer with ``DiskPath``, a
-local file holding the body that must exist until ``close``.
+requests, each a JSON object on a line (then a blank line), a ``put`` with ``BodySize > 0`` followed by a
+line holding the body as a base64 JSON string. Responses may come in any order; each echoes its request's
+ID. ``[]byte`` fields (ActionID, OutputID) are base64 in Go's JSON. A hit (``get``) and every ``put``
+answer with ``DiskPath``, a local file holding the body that must exist until ``close``.
 """
 
 from __future__ import annotations
