@@ -22,6 +22,9 @@ COMMANDS: dict[str, str] = {
     "test": "gocross.cli.test_cmd:test",
     "smoke": "gocross.cli.smoke_cmd:smoke",
     "doctor": "gocross.cli.doctor_cmd:doctor",
+    "merge": "gocross.cli.merge_cmd:merge",
+    "ci": "gocross.cli.ci_cmd:ci",
+    "cacheprog": "gocross.cli.ci_cmd:cacheprog",
 }
 
 

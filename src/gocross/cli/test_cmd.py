@@ -57,19 +57,26 @@ class _SplitAtDashes(click.Command):
 @click.option("--cgo/--no-cgo", default=None,
               help="CGO_ENABLED for every target (default: gocross.toml's cgo, else on for this host's own "
                    "target when a C compiler is installed, as go test does, and off for the others).")
+@click.option("--shard", "shard_spec", metavar="I/N",
+              help="Test only shard I of N of the selected targets (balanced, deterministic).")
+@click.option("--cache", "cache", metavar="URL",
+              help="Shared Go build cache: http(s)://… (Bazel remote-cache protocol) or a folder; off disables.")
 @click.pass_context
 @pass_app
 def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple[str, ...], directory: Path,
-         jobs: int | None, as_json: bool, junit_file: Path | None, no_reference: bool, cgo: bool | None) -> None:
+         jobs: int | None, as_json: bool, junit_file: Path | None, no_reference: bool, cgo: bool | None,
+         shard_spec: str | None, cache: str | None) -> None:
     """Compile and run PACKAGES' tests (default: .) for every selected target, here. Go test flags go after --.
 
     Example: gocross test ./... --target linux/amd64,linux/s390x -- -run TestHeader -count 1
     """
     from gocross.gotest import TestOptions, parse_go_test_flags, raise_for_failures, run_tests
+    from gocross.shard import parse_shard
 
     go_flags = ctx.meta.get(_FLAGS_KEY, ())
     options = TestOptions(packages=packages or (".",), targets=targets, directory=directory,
-                          go_test_flags=go_flags, jobs=jobs, reference=not no_reference, cgo=cgo)
+                          go_test_flags=go_flags, jobs=jobs, reference=not no_reference, cgo=cgo,
+                          shard=parse_shard(shard_spec) if shard_spec else None, cache=cache)
     with MatrixProgress(app, "testing", quiet=as_json) as view:
         run = run_tests(options, toolchain=app.toolchain, progress=_progress(view))
     if junit_file is not None:
@@ -81,7 +88,19 @@ def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple
             click.echo(json.dumps(event))
     else:
         _render(app, run, verbose=parse_go_test_flags(go_flags).verbose, junit_file=junit_file)
+    _github_actions(run, as_json)
     raise_for_failures(run)
+
+
+def _github_actions(run: TestRun, as_json: bool) -> None:
+    """Inside GitHub Actions: a fold per target, an annotation per failure, the matrix in the step summary."""
+    from gocross.ci.actions import in_github_actions
+
+    if not in_github_actions():
+        return
+    from gocross.ci.reports import publish, test_lines, test_summary
+
+    publish(test_lines(run), test_summary(run), lambda line: click.echo(line, err=as_json))
 
 
 def _progress(view: MatrixProgress) -> Callable[[str, str, str, PackageResult | None], None]:
@@ -103,6 +122,8 @@ def _render(app: App, run: TestRun, *, verbose: bool, junit_file: Path | None) -
     for result in run.results:
         if not result.ok or verbose:
             _details(app, result, verbose)
+    if run.cache is not None:
+        console.print(f"\n{run.cache.summary()}", markup=False)
     if junit_file is not None:
         console.print(f"\nJUnit XML: {junit_file}", markup=False)
 
