@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import write_module
+from tests.helpers import assert_clean_error, gocross
+from tests.nginx_cache import NginxCache, nginx_cache
 
 from gocross.cacheprog.local import LocalCache, parse_entry
 from gocross.cacheprog.remote import decode_action_result, encode_action_result
 from gocross.cacheprog.session import resolve_cache_url
 from gocross.cacheprog.stats import collect_stats
 from gocross.errors import UsageError
-from tests.conftest import write_module
-from tests.helpers import assert_clean_error, gocross
-from tests.nginx_cache import NginxCache, nginx_cache
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from gocross.artifacts import read_manifest, sha256_file
 from tests.conftest import HELLO
 from tests.helpers import assert_clean_error, gocross
+
+from gocross.artifacts import read_manifest, sha256_file
 
 TARGETS = "linux/amd64,linux/arm64"
 

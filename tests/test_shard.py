@@ -7,13 +7,13 @@ import random
 from pathlib import Path
 
 import pytest
+from tests.conftest import HELLO
+from tests.helpers import assert_clean_error, gocross
 
 from gocross.errors import UsageError
 from gocross.shard import Shard, expected_cost, parse_shard, partition, select_shard, shard_targets
 from gocross.targets import Target, select_targets
 from gocross.toolchain import Toolchain
-from tests.conftest import HELLO
-from tests.helpers import assert_clean_error, gocross
 
 
 def test_shard_specs() -> None:

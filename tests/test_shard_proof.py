@@ -13,10 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from gocross.artifacts import read_manifest, sha256_file
 from tests.conftest import HELLO
 from tests.helpers import gocross
+
+from gocross.artifacts import read_manifest, sha256_file
 
 # The post's five, and seven more that other tests build too (so the monolithic build, which uses the
 # suite's shared GOCACHE, is mostly warm); the shards start cold whatever they are.
