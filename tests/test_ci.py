@@ -112,3 +112,10 @@ def test_inside_github_actions_test_annotates_the_failing_line(tmp_path: Path) -
     errors = [ln for ln in proc.stdout.splitlines() if ln.startswith("::error ")]
     assert errors == ["::error file=lib/lib_test.go,line=7,title=linux/amd64 TestTwice failed::Twice(2) = 4"]
     assert "| package | linux/amd64 |" in summary.read_text() and "failed (0/1)" in summary.read_text()
+
+
+def test_shell_completion_knows_the_new_commands_and_options() -> None:
+    env = {**os.environ, "_GOCROSS_COMPLETE": "bash_complete", "COMP_WORDS": "gocross build --sh", "COMP_CWORD": "2"}
+    assert "--shard" in gocross(env=env).stdout
+    env.update(COMP_WORDS="gocross me", COMP_CWORD="1")
+    assert gocross(env=env).stdout.split() == ["plain,merge"]
