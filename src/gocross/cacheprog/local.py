@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 ENTRY_SIZE = 2 + 1 + 64 + 1 + 64 + 1 + 20 + 1 + 20 + 1
+MARK_USED_EVERY = 3600  # Go's mtimeInterval
 
 
 class LocalCache:
@@ -44,7 +45,17 @@ class LocalCache:
         body = self.body_path(output_id)
         if not self.has_body(output_id, size):
             return None
+        self._mark_used(self._name(action_id, "a"), body)
         return output_id, size, body
+
+    @staticmethod
+    def _mark_used(*paths: Path) -> None:
+        """Touch what was used, at most hourly, as Go does: its trim removes what has not been used in days."""
+        now = time.time()
+        for path in paths:
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > MARK_USED_EVERY:
+                    os.utime(path, (now, now))
 
     def has_body(self, output_id: bytes, size: int) -> bool:
         try:

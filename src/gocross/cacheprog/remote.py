@@ -201,6 +201,9 @@ class HttpBackend:
         except (OSError, http.client.HTTPException) as exc:
             self._drop()
             raise RemoteError(_reason(exc)) from None
+        except BaseException:  # an HTTP error status, or anything else: never reuse a half-read connection
+            self._drop()
+            raise
 
     def _drop(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -16,7 +16,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class CacheStats:
-    """Counters over every helper of one command; ``seconds`` is time spent waiting on the remote."""
+    """Counters over every helper of one command (one helper per ``go`` process)."""
 
     local_hits: int = 0
     remote_hits: int = 0
@@ -27,7 +27,7 @@ class CacheStats:
     upload_failures: int = 0  # including uploads dropped because the queue was full or the server down
     bytes_down: int = 0
     bytes_up: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # spent in remote requests (lookups, downloads, and the uploads in the background)
     helpers: int = 0
     errors: tuple[str, ...] = ()  # the distinct failure reasons, for the one sentence at the end
 
@@ -52,7 +52,7 @@ class CacheStats:
         """One line for the end of a build: what the cache gave, and (once) how many lookups failed."""
         line = (f"cache: {self.local_hits} local hits, {self.remote_hits} remote hits, {self.misses} misses; "
                 f"{_size(self.bytes_down)} down, {_size(self.bytes_up)} up in {self.uploads} uploads; "
-                f"{self.seconds:.1f}s waiting on the remote")
+                f"{self.seconds:.1f}s in remote requests")
         if self.corrupt:
             line += f"; {self.corrupt} corrupt remote entries ignored"
         if self.failed or self.upload_failures:
