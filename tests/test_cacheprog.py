@@ -246,3 +246,13 @@ def test_the_server_killed_mid_build_does_not_fail_it(server: NginxCache, tmp_pa
     stats = result["cache"]
     assert stats["failed"] + stats["upload_failures"] > 0 and stats["uploads"] >= 1
     assert stats["errors"]
+
+
+def test_an_output_folder_with_a_quote_and_a_space(tmp_path: Path) -> None:
+    """The helper's arguments reach it intact through Go's own GOCACHEPROG splitting (warm: local hits)."""
+    out = tmp_path / "it's a dist"
+    proc = gocross("build", Path(__file__).resolve().parent.parent / "examples" / "hello", "-t", "linux/amd64",
+                   "-o", out, "--cache", tmp_path / "shared", "--json")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    stats = json.loads(proc.stdout)["cache"]
+    assert stats["helpers"] >= 1 and stats["local_hits"] > 20 and stats["failed"] == 0

@@ -9,7 +9,6 @@ with a path prefix and ``user:password@``), ``file:///folder`` or an absolute fo
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +37,20 @@ def resolve_cache_url(option: str | None, configured: str | None) -> str | None:
 
 
 def helper_command(url: str, stats_dir: Path) -> str:
-    """The GOCACHEPROG value: this Python running the helper (Go splits it with its own quoting rules)."""
+    """The GOCACHEPROG value: this Python running the helper, each word quoted as Go's ``quoted.Split`` reads
+    it (a word in '…' or "…", no escapes inside)."""
     argv = [sys.executable, "-m", "gocross.cacheprog", "--remote", url, "--stats", str(stats_dir)]
-    return " ".join(shlex.quote(a) if any(c in a for c in " '\"") else a for a in argv)
+    return " ".join(_go_quote(a) for a in argv)
+
+
+def _go_quote(word: str) -> str:
+    if not any(c.isspace() or c in "'\"" for c in word):
+        return word
+    for quote in ("'", '"'):
+        if quote not in word:
+            return f"{quote}{word}{quote}"
+    raise UsageError(f"{word!r} holds both kinds of quote, which Go cannot read in GOCACHEPROG; use a folder "
+                     "(or cache URL) without quotes.")
 
 
 @dataclass(frozen=True)
