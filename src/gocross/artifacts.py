@@ -109,6 +109,8 @@ class Manifest:
     package: str
     cancelled: bool
     artifacts: tuple[Artifact, ...]
+    shard: Mapping[str, Any] | None = None  # a partial manifest's slice (gocross.shard.shard_record)
+    merged: Mapping[str, Any] | None = None  # what `gocross merge` joined into this one (gocross.merge)
 
     @property
     def built(self) -> tuple[Artifact, ...]:
@@ -143,7 +145,7 @@ def read_manifest(dist: Path) -> Manifest:
         document = json.loads(path.read_text(encoding="utf-8"))
         artifacts = tuple(Artifact.from_json(entry, path.parent) for entry in document["artifacts"])
         return Manifest(path.resolve(), str(document["gocross"]), str(document["go"]), str(document["package"]),
-                        bool(document["cancelled"]), artifacts)
+                        bool(document["cancelled"]), artifacts, document.get("shard"), document.get("merged"))
     except FileNotFoundError:
         raise UsageError(f"No {MANIFEST_NAME} in {dist}; run `gocross build` first or pass its --out folder.") \
             from None

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from gocross.toolchain import Toolchain
 
 if TYPE_CHECKING:
     from gocross.binary import BinaryInfo
+    from gocross.cacheprog import CacheStats
 
 TMP_MARK = ".gocross-tmp-"
 # Measured on the 2-core reference machine (benchmarks/bench_jobs.py, figures in the README): on a cold
@@ -62,6 +63,7 @@ class BuildResult:
     seconds: float
     cancelled: bool = False
     not_reproducible: tuple[str, ...] = ()
+    cache: CacheStats | None = None  # what the shared build cache did (--cache), summed over every go build
 
     @property
     def failed(self) -> tuple[Artifact, ...]:
@@ -109,6 +111,8 @@ def build(options: BuildOptions, *, toolchain: Toolchain | None = None,
     tc = toolchain or find_toolchain()
     plan = make_plan(tc, options, options.jobs or default_jobs())
     result = run_plan(plan, progress)
+    if plan.cache is not None:
+        result = replace(result, cache=plan.cache.stats())
     if options.check_reproducible and not result.cancelled:
         result = _check_reproducible(plan, result)
     return result
@@ -133,6 +137,8 @@ def run_plan(plan: BuildPlan, progress: ProgressCallback | None = None) -> Build
 def _write(plan: BuildPlan, artifacts: list[Artifact], started: float, cancelled: bool = False) -> BuildResult:
     meta = {"gocross": __version__, "go": plan.toolchain.version, "package": str(plan.package_dir),
             "cancelled": cancelled}
+    if plan.shard is not None:
+        meta["shard"] = plan.shard
     manifest = write_manifest(plan.out_dir, artifacts, meta)
     order = {step.target.name: i for i, step in enumerate(plan.steps)}
     ordered = tuple(sorted(artifacts, key=lambda a: order.get(a.target, 0)))
@@ -309,11 +315,16 @@ def _check_reproducible(plan: BuildPlan, first: BuildResult) -> BuildResult:
                         ignore=shutil.ignore_patterns(plan.out_dir.name) if plan.out_dir.parent == root else None)
         second = _replan(plan, copy_root / plan.package_dir.relative_to(root), Path(scratch) / "out")
         cache = {"GOCACHE": str(Path(scratch) / "gocache")}
-        steps = tuple(replace(s, env={**s.env, **cache}) for s in second.steps)
+        steps = tuple(replace(s, env={**_without_cache(s.env), **cache}) for s in second.steps)
         again = run_plan(replace(second, steps=steps))
         hashes = {a.target: a.sha256 for a in again.artifacts if a.ok}
     differ = tuple(a.target for a in first.built if hashes.get(a.target) != a.sha256)
     return replace(first, not_reproducible=differ)
+
+
+def _without_cache(env: Mapping[str, str]) -> dict[str, str]:
+    """The check must compile everything again: no shared build cache either."""
+    return {k: v for k, v in env.items() if k != "GOCACHEPROG"}
 
 
 def _replan(plan: BuildPlan, package_dir: Path, out_dir: Path) -> BuildPlan:

@@ -12,6 +12,7 @@ rather than silently ignored, because a misspelt ``target = [...]`` would otherw
     strip = false
     cgo = false
     jobs = 2
+    cache = "http://cache.internal:8080"  # a shared Go build cache (gocross.cacheprog); "off" turns it off
 
     [sets]
     testing = ["linux/amd64", "linux/arm64", "linux/ppc64le", "linux/ppc64", "linux/s390x"]
@@ -31,6 +32,7 @@ CONFIG_NAME = "gocross.toml"
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "targets": list, "sets": dict, "name": str, "out": str, "ldflags": str, "tags": (list, str),
     "trimpath": bool, "strip": bool, "cgo": bool, "jobs": int,
+    "cache": str,
 }
 
 
@@ -47,6 +49,7 @@ class Config:
     strip: bool | None = None
     cgo: bool | None = None
     jobs: int | None = None
+    cache: str | None = None
 
 
 def module_root(start: Path) -> Path | None:
@@ -92,6 +95,7 @@ def _parse(path: Path) -> Config:
         strip=data.get("strip"),
         cgo=data.get("cgo"),
         jobs=data.get("jobs"),
+        cache=data.get("cache"),
     )
 
 

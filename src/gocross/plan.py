@@ -12,11 +12,17 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gocross.config import Config, load_config, module_root
 from gocross.errors import OutputError, UsageError
+from gocross.shard import shard_record, shard_targets
 from gocross.targets import Target, select_targets
 from gocross.toolchain import Toolchain
+
+if TYPE_CHECKING:
+    from gocross.cacheprog import CacheSession
+    from gocross.shard import Shard
 
 DEFAULT_TEMPLATE = "{name}_{os}_{arch}{variant}{ext}"
 DEFAULT_SET = "first-class"
@@ -41,6 +47,8 @@ class BuildOptions:
     check_reproducible: bool = False
     force: bool = False  # ignore gocross's record of earlier builds; Go's own up-to-date check still applies
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    shard: Shard | None = None  # build only this slice of the targets (gocross.shard), into a partial manifest
+    cache: str | None = None  # shared Go build cache URL (None: gocross.toml's `cache`, else GOCROSS_CACHE)
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,8 @@ class BuildPlan:
     default_targets: bool  # True when neither --target nor gocross.toml chose the targets
     config_path: Path | None
     incremental: bool = True  # may reuse an output whose recorded inputs are all unchanged
+    shard: Mapping[str, Any] | None = None  # the partial manifest's `shard` record (gocross.shard.shard_record)
+    cache: CacheSession | None = None  # the shared build cache every step's GOCACHEPROG talks to
 
 
 def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPlan:
@@ -82,21 +92,36 @@ def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPl
     config = load_config(package_dir)
     selectors = options.targets or config.targets
     default_targets = not selectors
-    targets = select_targets(toolchain, selectors or (DEFAULT_SET,), config.sets)
+    selection = select_targets(toolchain, selectors or (DEFAULT_SET,), config.sets)
+    cgo = options.cgo if options.cgo is not None else bool(config.cgo)
+    targets = shard_targets(selection, options.shard, cgo=cgo)
     out_dir = _prepare_out_dir(_out_dir(options, config, package_dir))
     name = _program_name(package_dir)
     template = options.name_template or config.name or DEFAULT_TEMPLATE
     flags = _go_build_flags(options, config, package_dir)
-    cgo = options.cgo if options.cgo is not None else bool(config.cgo)
+    cache = _cache(toolchain, options, config, out_dir)
     steps = []
     for target in targets:
         output = out_dir / _render_name(template, name, target, options.version)
-        env = {**target.env, "CGO_ENABLED": "1" if cgo else "0", **options.extra_env}
+        env = {**target.env, "CGO_ENABLED": "1" if cgo else "0", **(cache.env if cache else {}),
+               **options.extra_env}
         skip = None if cgo else target.external_link_reason()
         steps.append(BuildStep(target, output, toolchain.go, flags, env, skip_reason=skip))
     _check_unique_outputs(steps, template)
+    shard = None if options.shard is None else shard_record(
+        options.shard, selection, targets, go=toolchain.version, package_dir=package_dir, out_dir=out_dir,
+        options={"flags": list(flags), "cgo": cgo, "name": template})
     return BuildPlan(toolchain, package_dir, out_dir, name, tuple(steps), jobs, default_targets, config.path,
-                     incremental=not options.force)
+                     incremental=not options.force, shard=shard, cache=cache)
+
+
+def _cache(toolchain: Toolchain, options: BuildOptions, config: Config, out_dir: Path) -> CacheSession | None:
+    """The shared build cache for this build (its helper's counters go to a folder in the output folder)."""
+    from gocross.cacheprog import cache_session, resolve_cache_url
+    from gocross.cacheprog.session import STATS_DIR
+
+    url = resolve_cache_url(options.cache, config.cache)
+    return cache_session(url, out_dir / STATS_DIR, toolchain.version_tuple) if url else None
 
 
 def _check_package_dir(path: Path) -> Path:

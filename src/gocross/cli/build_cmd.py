@@ -35,37 +35,58 @@ if TYPE_CHECKING:
 @click.option("--check-reproducible", is_flag=True,
               help="Build again from a copy at another path with an empty cache and compare the bytes.")
 @click.option("--force", is_flag=True, help="Run go build for every target even if gocross recorded no change.")
+@click.option("--shard", "shard_spec", metavar="I/N",
+              help="Build only shard I of N of the targets (balanced, deterministic), into a partial dist.")
+@click.option("--cache", "cache", metavar="URL",
+              help="Shared Go build cache: http(s)://… (Bazel remote-cache protocol) or a folder; off disables.")
 @click.option("--json", "as_json", is_flag=True, help="Print the artifact list as JSON instead of a table.")
 @click.option("--report", "write_report", is_flag=True, help="Also write OUT/report.html (see `gocross report`).")
 @pass_app
 def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path | None,
           name_template: str | None, ldflags: str | None, tags: str | None, trimpath: bool | None,
           strip: bool | None, version: str | None, cgo: bool | None, jobs: int | None,
-          check_reproducible: bool, force: bool, as_json: bool, write_report: bool) -> None:
+          check_reproducible: bool, force: bool, as_json: bool, write_report: bool, shard_spec: str | None,
+          cache: str | None) -> None:
     """Build PACKAGE_DIR (default: .) for every selected target, in parallel."""
     from gocross.builder import build as run_build
     from gocross.builder import raise_for_failures
     from gocross.plan import BuildOptions
+    from gocross.shard import parse_shard
 
     options = BuildOptions(
         package_dir=package_dir, targets=targets, out_dir=out_dir, name_template=name_template,
         ldflags=ldflags, tags=tuple(t for t in tags.split(",") if t) if tags is not None else None,
         trimpath=trimpath, strip=strip, version=version, cgo=cgo, jobs=jobs,
         check_reproducible=check_reproducible, force=force,
+        shard=parse_shard(shard_spec) if shard_spec else None, cache=cache,
     )
     with MatrixProgress(app, "building", quiet=as_json) as view:
         result = run_build(options, toolchain=app.toolchain, progress=_progress(view))
     if as_json:
+        extra = {"cache": result.cache.to_json()} if result.cache is not None else {}
         app.print_json({"manifest": str(result.manifest),
-                        "artifacts": [a.to_json(result.out_dir) for a in result.artifacts]})
+                        "artifacts": [a.to_json(result.out_dir) for a in result.artifacts], **extra})
     else:
         _render(app, result)
+    _github_actions(result, package_dir, as_json)
     if write_report:
         from gocross.report import ReportOptions, report
 
         page = report(ReportOptions(dist=result.out_dir))
         app.err_console.print(f"report: {page}", markup=False, highlight=False)
     raise_for_failures(result)
+
+
+def _github_actions(result: BuildResult, package_dir: Path, as_json: bool) -> None:
+    """Inside GitHub Actions: folds per target, error annotations, the table in the step summary."""
+    from gocross.ci.actions import in_github_actions
+
+    if not in_github_actions():
+        return
+    from gocross.ci.reports import build_lines, build_summary, publish
+
+    publish(build_lines(result, package_dir.resolve()), build_summary(result),
+            lambda line: click.echo(line, err=as_json))
 
 
 def _progress(view: MatrixProgress) -> Callable[[str, BuildStep, Artifact | None], None]:
@@ -99,6 +120,8 @@ def _render(app: App, result: BuildResult) -> None:
             label = "failed" if a.status == "failed" else "skipped"
             app.console.print(f"\n[bold]{a.target} {label}:[/bold]", markup=True)
             app.console.print(a.error, markup=False)
+    if result.cache is not None:
+        app.console.print(f"\n{result.cache.summary()}", markup=False)
     app.console.print(f"\nmanifest: {_rel(result.manifest)}")
 
 

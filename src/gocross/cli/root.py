@@ -23,6 +23,9 @@ COMMANDS: dict[str, str] = {
     "smoke": "gocross.cli.smoke_cmd:smoke",
     "doctor": "gocross.cli.doctor_cmd:doctor",
     "report": "gocross.cli.report_cmd:report",
+    "merge": "gocross.cli.merge_cmd:merge",
+    "ci": "gocross.cli.ci_cmd:ci",
+    "cacheprog": "gocross.cli.ci_cmd:cacheprog",
 }
 
 

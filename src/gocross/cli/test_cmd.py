@@ -64,20 +64,26 @@ class _SplitAtDashes(click.Command):
               help="Also save the events to DIST/test-results.jsonl and write DIST/report.html (gocross report).")
 @click.option("--dist", type=click.Path(path_type=Path), metavar="DIST",
               help="With --report: the build's output folder (default: dist in the -C directory).")
+@click.option("--shard", "shard_spec", metavar="I/N",
+              help="Test only shard I of N of the selected targets (balanced, deterministic).")
+@click.option("--cache", "cache", metavar="URL",
+              help="Shared Go build cache: http(s)://… (Bazel remote-cache protocol) or a folder; off disables.")
 @click.pass_context
 @pass_app
 def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple[str, ...], directory: Path,
          jobs: int | None, as_json: bool, junit_file: Path | None, no_reference: bool, cgo: bool | None,
-         write_report: bool, dist: Path | None) -> None:
+         write_report: bool, dist: Path | None, shard_spec: str | None, cache: str | None) -> None:
     """Compile and run PACKAGES' tests (default: .) for every selected target, here. Go test flags go after --.
 
     Example: gocross test ./... --target linux/amd64,linux/s390x -- -run TestHeader -count 1
     """
     from gocross.gotest import TestOptions, parse_go_test_flags, raise_for_failures, run_tests
+    from gocross.shard import parse_shard
 
     go_flags = ctx.meta.get(_FLAGS_KEY, ())
     options = TestOptions(packages=packages or (".",), targets=targets, directory=directory,
-                          go_test_flags=go_flags, jobs=jobs, reference=not no_reference, cgo=cgo)
+                          go_test_flags=go_flags, jobs=jobs, reference=not no_reference, cgo=cgo,
+                          shard=parse_shard(shard_spec) if shard_spec else None, cache=cache)
     with MatrixProgress(app, "testing", quiet=as_json) as view:
         run = run_tests(options, toolchain=app.toolchain, progress=_progress(view))
     if junit_file is not None:
@@ -91,6 +97,7 @@ def test(app: App, ctx: click.Context, packages: tuple[str, ...], targets: tuple
         _render(app, run, verbose=parse_go_test_flags(go_flags).verbose, junit_file=junit_file)
     if write_report:
         _report(app, run, dist if dist is not None else directory / "dist")
+    _github_actions(run, as_json)
     raise_for_failures(run, details_shown=not as_json)
 
 
@@ -104,6 +111,17 @@ def _report(app: App, run: TestRun, dist: Path) -> None:
     atomic_write(folder / TESTS_NAME, "".join(json.dumps(event) + "\n" for event in run.events()))
     page = report(ReportOptions(dist=folder))
     app.err_console.print(f"report: {page}", markup=False, highlight=False)
+
+
+def _github_actions(run: TestRun, as_json: bool) -> None:
+    """Inside GitHub Actions: a fold per target, an annotation per failure, the matrix in the step summary."""
+    from gocross.ci.actions import in_github_actions
+
+    if not in_github_actions():
+        return
+    from gocross.ci.reports import publish, test_lines, test_summary
+
+    publish(test_lines(run), test_summary(run), lambda line: click.echo(line, err=as_json))
 
 
 def _progress(view: MatrixProgress) -> Callable[[str, str, str, PackageResult | None], None]:
@@ -130,6 +148,8 @@ def _render(app: App, run: TestRun, *, verbose: bool, junit_file: Path | None) -
     for result in run.results:
         if not result.ok or (verbose and result.status != TestStatus.NO_TESTS):
             _details(app, result, verbose)
+    if run.cache is not None:
+        console.print(f"\n{run.cache.summary()}", markup=False)
     if junit_file is not None:
         console.print(f"\nJUnit XML: {junit_file}", markup=False)
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gocross.builder import default_jobs
+from gocross.cacheprog import cache_session, resolve_cache_url
+from gocross.cacheprog.session import STATS_DIR
 from gocross.config import Config, load_config, module_root
 from gocross.errors import UsageError
 from gocross.gotest.binaries import binaries_dir, binaries_scratch
@@ -51,6 +53,7 @@ from gocross.gotest.results import (
 )
 from gocross.gotest.settings import cgo_by_target, has_c_compiler, with_config_flags
 from gocross.gotest.verdicts import BINFMT_HINT, judge
+from gocross.shard import Shard, shard_targets
 from gocross.targets import Target, select_targets
 from gocross.toolchain import Toolchain
 
@@ -113,6 +116,8 @@ class TestOptions:
     jobs: int | None = None
     reference: bool = True  # add the native target as a reference column when it is not selected
     cgo: bool | None = None  # None = gocross.toml's `cgo`, else on for the host (with a C compiler) only
+    shard: Shard | None = None  # test only this slice of the selected targets (gocross.shard), no reference
+    cache: str | None = None  # shared Go build cache URL (None: gocross.toml's `cache`, else GOCROSS_CACHE)
 
 
 def native_target() -> Target | None:
@@ -167,6 +172,9 @@ def run_tests(options: TestOptions, *, toolchain: Toolchain | None = None,
     config = load_config(directory)
     flags = with_config_flags(parse_go_test_flags(options.go_test_flags), config)
     columns, selected, reference, defaulted = choose_targets(tc, options, directory, config)
+    if options.shard is not None:  # each shard job tests its own slice; a reference column would repeat
+        selected = shard_targets(selected, options.shard)
+        columns, reference = selected, None
     cgo = cgo_by_target(tc, columns, native_target(), options.cgo if options.cgo is not None else config.cgo)
     packages = list_packages(tc, directory, options.packages or (".",), flags.build, cgo=any(cgo.values()))
     # Packages without test files are built and vetted too (go test ./... fails when one of them does not
@@ -176,15 +184,18 @@ def run_tests(options: TestOptions, *, toolchain: Toolchain | None = None,
     report = progress or (lambda *_: None)
     report("planned", "", str(len(columns) * len(ordered)), None)
     started = time.monotonic()
+    cache_url = resolve_cache_url(options.cache, config.cache)
     with binaries_scratch(binaries_dir(directory)) as scratch:
-        matrix = TestMatrix(tc, directory, flags, jobs, scratch, report, cgo)
+        cache = cache_session(cache_url, scratch / STATS_DIR, tc.version_tuple) if cache_url else None
+        matrix = TestMatrix(tc, directory, flags, jobs, scratch, report, cgo, cache.env if cache else None)
         results = matrix.run(columns, ordered)  # Ctrl-C: every compiler and test binary is killed, re-raised
+        stats = cache.stats() if cache else None
     names = [p.import_path for p in ordered]
     return TestRun(directory, tuple(t.name for t in columns), tuple(t.name for t in selected),
                    tuple(p.import_path for p in ordered if p.has_tests),
                    tuple(p.import_path for p in ordered if not p.has_tests), _order(results, columns, names),
                    reference.name if reference else None, defaulted, jobs, time.monotonic() - started,
-                   tc.version)
+                   tc.version, stats)
 
 
 test = run_tests  # the library name: ``gocross.test(TestOptions(...))``

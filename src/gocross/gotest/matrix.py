@@ -56,13 +56,14 @@ class TestMatrix:
     __test__ = False
 
     def __init__(self, tc: Toolchain, directory: Path, flags: GoTestFlags, jobs: int, scratch: Path,
-                 progress: Progress, cgo: Mapping[str, bool]) -> None:
+                 progress: Progress, cgo: Mapping[str, bool], cache_env: Mapping[str, str] | None = None) -> None:
         self.tc, self.directory, self.flags, self.jobs = tc, directory, flags, jobs
         self.scratch, self.progress, self.cgo = scratch, progress, dict(cgo)
         self.results: list[PackageResult] = []
         self._ex: Executor | None = None
         # The builder's GOGC tuning, read once; only `go test -c` and `go vet` get it (see _go_env).
         self.gc_env = toolchain_gc_env(min(jobs, MAX_BUILDS))
+        self.cache_env = dict(cache_env or {})  # GOCACHEPROG for the shared build cache (gocross.cacheprog)
 
     def run(self, targets: Sequence[Target], packages: Sequence[GoPackage]) -> list[PackageResult]:
         """Every (target, package) result; Ctrl-C kills every compiler and test binary and is re-raised."""
@@ -134,7 +135,7 @@ class TestMatrix:
     def _go_env(self, target: Target) -> dict[str, str]:
         """For `go test -c` and `go vet` only (with the builder's GOGC tuning); test binaries run without it."""
         cgo = "1" if self.cgo.get(target.name) else "0"
-        return self.tc.environ({**self.gc_env, **target.env, "CGO_ENABLED": cgo})
+        return self.tc.environ({**self.gc_env, **self.cache_env, **target.env, "CGO_ENABLED": cgo})
 
     def _vet(self, job: _Job, choice: RunnerChoice | None) -> PackageResult:
         """Compiled but nothing here runs it: say why, and vet it for its own GOOS/GOARCH."""

@@ -6,9 +6,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gocross.errors import TestsFailed
+
+if TYPE_CHECKING:
+    from gocross.cacheprog import CacheStats
 
 
 class TestStatus(StrEnum):
@@ -104,6 +107,7 @@ class TestRun:
     jobs: int
     seconds: float
     go_version: str
+    cache: CacheStats | None = None  # what the shared build cache did for `go test -c` (--cache)
 
     def result(self, target: str, package: str) -> PackageResult | None:
         return next((r for r in self.results if r.target == target and r.package == package), None)

@@ -1,0 +1,120 @@
+"""The first level: the local GOCACHE, read and written in Go's own format (``cmd/go/internal/cache``).
+
+An action entry ``<dir>/<xx>/<action hex>-a`` is one line ``v1 <action hex> <output hex> <size, 20 wide>
+<unix nanoseconds, 20 wide>``; the body is ``<dir>/<xx>/<output hex>-d``. Keeping Go's layout means a GOCACHE
+warmed by plain ``go build`` serves the helper, and what the helper stores serves plain ``go build``. Local
+bodies are trusted as Go trusts them (size checked); bodies from the remote are verified before they land.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+import time
+from pathlib import Path
+
+ENTRY_SIZE = 2 + 1 + 64 + 1 + 64 + 1 + 20 + 1 + 20 + 1
+MARK_USED_EVERY = 3600  # Go's mtimeInterval
+
+
+class LocalCache:
+    """GOCACHE as a key → (output ID, size, file) store."""
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def _name(self, key: bytes, kind: str) -> Path:
+        return self.dir / f"{key[0]:02x}" / f"{key.hex()}-{kind}"
+
+    def body_path(self, output_id: bytes) -> Path:
+        return self._name(output_id, "d")
+
+    def get(self, action_id: bytes) -> tuple[bytes, int, Path] | None:
+        """(output ID, size, body file) when both the entry and a body of the recorded size are here."""
+        try:
+            entry = self._name(action_id, "a").read_bytes()
+        except OSError:
+            return None
+        parsed = parse_entry(entry, action_id)
+        if parsed is None:
+            return None
+        output_id, size = parsed
+        body = self.body_path(output_id)
+        if not self.has_body(output_id, size):
+            return None
+        self._mark_used(self._name(action_id, "a"), body)
+        return output_id, size, body
+
+    @staticmethod
+    def _mark_used(*paths: Path) -> None:
+        """Touch what was used, at most hourly, as Go does: its trim removes what has not been used in days."""
+        now = time.time()
+        for path in paths:
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > MARK_USED_EVERY:
+                    os.utime(path, (now, now))
+
+    def has_body(self, output_id: bytes, size: int) -> bool:
+        try:
+            st = self.body_path(output_id).stat()
+        except OSError:
+            return False
+        return st.st_size == size and not stat.S_ISDIR(st.st_mode)
+
+    def put_entry(self, action_id: bytes, output_id: bytes, size: int) -> None:
+        line = f"v1 {action_id.hex()} {output_id.hex()} {size:20d} {time.time_ns():20d}\n".encode()
+        self._write(self._name(action_id, "a"), line)
+
+    def put_body(self, output_id: bytes, body: bytes) -> Path:
+        path = self.body_path(output_id)
+        if not self.has_body(output_id, len(body)):
+            self._write(path, body)
+        return path
+
+    def new_temporary(self, output_id: bytes) -> tuple[int, Path]:
+        """An exclusively created temporary beside where ``output_id``'s body goes (same filesystem)."""
+        folder = self.body_path(output_id).parent
+        folder.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".gocross-", suffix=".tmp", dir=folder)
+        return fd, Path(tmp)
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".gocross-", suffix=".tmp", dir=path.parent)
+        tmp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            tmp.chmod(0o644)
+            tmp.replace(path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+
+
+def parse_entry(entry: bytes, action_id: bytes) -> tuple[bytes, int] | None:
+    """(output ID, size) from an ``-a`` file, or None if it is not a well-formed entry for ``action_id``."""
+    if len(entry) != ENTRY_SIZE or not entry.startswith(b"v1 ") or not entry.endswith(b"\n"):
+        return None
+    parts = entry.split()
+    if len(parts) != 5:
+        return None
+    try:
+        if bytes.fromhex(parts[1].decode()) != action_id:
+            return None
+        return bytes.fromhex(parts[2].decode()), int(parts[3])
+    except ValueError:
+        return None
+
+
+def default_gocache() -> Path:
+    """Where Go puts its cache when GOCACHE is unset: the user cache directory's ``go-build``."""
+    env = os.environ.get("GOCACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "go-build"

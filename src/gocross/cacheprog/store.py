@@ -1,0 +1,206 @@
+"""The two levels together: local GOCACHE first, the remote read through and written back.
+
+Reads: a local hit never touches the network; a local miss asks the remote for the action's record, then
+downloads the body into a temporary beside GOCACHE while hashing it, and keeps it only if its sha256 and size
+are the ones recorded — a corrupt or malicious entry is a miss, never a wrong object file.
+
+Writes: a ``put`` is stored locally and answered at once; the upload (body to ``cas/``, then the record to
+``ac/``) is queued on a few background threads. A full queue drops the upload rather than making Go wait.
+
+Failures: the first time the remote cannot answer (refused, timed out, HTTP error) the breaker opens and this
+helper stops asking; every lookup it could not put to the remote is counted, and the build goes on locally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gocross.cacheprog.local import LocalCache
+from gocross.cacheprog.remote import Backend, RemoteError, decode_action_result, encode_action_result
+from gocross.cacheprog.stats import CacheStats
+
+UPLOAD_THREADS = 4
+UPLOAD_QUEUE = 256  # pending uploads at most; beyond that an upload is dropped (counted), never waited for
+CLOSE_WAIT = 10.0  # seconds Go's `close` waits for the last uploads before they are abandoned
+
+
+@dataclass
+class _Counters:
+    local_hits: int = 0
+    remote_hits: int = 0
+    misses: int = 0
+    corrupt: int = 0
+    failed: int = 0
+    uploads: int = 0
+    upload_failures: int = 0
+    bytes_down: int = 0
+    bytes_up: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+class Store:
+    """What the helper answers Go with; thread-safe (Go keeps several requests in flight)."""
+
+    def __init__(self, local: LocalCache, remote: Backend | None) -> None:
+        self.local = local
+        self.remote = remote
+        self.lock = threading.Lock()
+        self.count = _Counters()
+        self.down = False
+        self.uploader = ThreadPoolExecutor(UPLOAD_THREADS, thread_name_prefix="gocross-upload")
+        self.pending = threading.BoundedSemaphore(UPLOAD_QUEUE)
+        self.futures: set[Future[None]] = set()
+
+    # -- reads
+
+    def get_local(self, action_id: bytes) -> tuple[bytes, int, Path] | None:
+        found = self.local.get(action_id)
+        if found is not None:
+            self._add(local_hits=1)
+        elif self.remote is None:
+            self._add(misses=1)
+        return found
+
+    def get_remote(self, action_id: bytes) -> tuple[bytes, int, Path] | None:
+        """After a local miss: the remote's entry, verified and stored locally; None is a miss."""
+        assert self.remote is not None
+        if self.down:
+            self._add(misses=1, failed=1)
+            return None
+        started = time.monotonic()
+        try:
+            found = self._fetch(self.remote, action_id)
+        except RemoteError as exc:
+            self.trip(str(exc))
+            self._add(misses=1, failed=1, seconds=time.monotonic() - started)
+            return None
+        self._add(seconds=time.monotonic() - started)
+        if found is None:
+            self._add(misses=1)
+        return found
+
+    def _fetch(self, remote: Backend, action_id: bytes) -> tuple[bytes, int, Path] | None:
+        record = remote.get_ac(action_id)
+        if record is None:
+            return None
+        parsed = decode_action_result(record)
+        if parsed is None:
+            self._add(corrupt=1)
+            return None
+        output_id, size = parsed
+        if not self.local.has_body(output_id, size) and not self._download(remote, output_id, size):
+            return None
+        self.local.put_entry(action_id, output_id, size)
+        self._add(remote_hits=1)
+        return output_id, size, self.local.body_path(output_id)
+
+    def _download(self, remote: Backend, output_id: bytes, size: int) -> bool:
+        fd, tmp = self.local.new_temporary(output_id)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                sink = _HashingWriter(handle)
+                if not remote.get_cas(output_id, sink):  # type: ignore[arg-type]
+                    return False
+            if sink.digest.digest() != output_id or sink.size != size:
+                self._add(corrupt=1)
+                return False
+            tmp.chmod(0o644)
+            tmp.replace(self.local.body_path(output_id))
+            self._add(bytes_down=size)
+            return True
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    # -- writes
+
+    def put(self, action_id: bytes, output_id: bytes, body: bytes) -> Path:
+        path = self.local.put_body(output_id, body)
+        self.local.put_entry(action_id, output_id, len(body))
+        if self.remote is not None:
+            self._queue_upload(action_id, output_id, path, len(body))
+        return path
+
+    def _queue_upload(self, action_id: bytes, output_id: bytes, path: Path, size: int) -> None:
+        if self.down or not self.pending.acquire(blocking=False):
+            self._add(upload_failures=1)
+            return
+        future = self.uploader.submit(self._upload, action_id, output_id, path, size)
+        with self.lock:
+            self.futures.add(future)
+        future.add_done_callback(self._upload_done)
+
+    def _upload_done(self, future: Future[None]) -> None:
+        self.pending.release()
+        with self.lock:
+            self.futures.discard(future)
+
+    def _upload(self, action_id: bytes, output_id: bytes, path: Path, size: int) -> None:
+        assert self.remote is not None
+        if self.down:
+            self._add(upload_failures=1)
+            return
+        started = time.monotonic()
+        try:
+            self.remote.put_cas(output_id, path)
+            self.remote.put_ac(action_id, encode_action_result(output_id, size))
+        except (RemoteError, OSError) as exc:
+            self.trip(str(exc))
+            self._add(upload_failures=1, seconds=time.monotonic() - started)
+            return
+        self._add(uploads=1, bytes_up=size, seconds=time.monotonic() - started)
+
+    # -- the end
+
+    def close(self, wait: float = CLOSE_WAIT) -> CacheStats:
+        """Give the last uploads up to ``wait`` seconds, abandon the rest, and return the counters."""
+        deadline = time.monotonic() + wait
+        while True:
+            with self.lock:
+                left = list(self.futures)
+            if not left or time.monotonic() >= deadline:
+                break
+            with contextlib.suppress(Exception):
+                left[0].result(timeout=max(0.0, deadline - time.monotonic()))
+        abandoned = sum(1 for f in left if f.cancel() or not f.done())
+        if abandoned:
+            self._add(upload_failures=abandoned)
+            self.trip(f"{abandoned} uploads not finished within {wait:.0f}s")
+        self.uploader.shutdown(wait=False, cancel_futures=True)
+        c = self.count
+        with self.lock:
+            return CacheStats(c.local_hits, c.remote_hits, c.misses, c.corrupt, c.failed, c.uploads,
+                              c.upload_failures, c.bytes_down, c.bytes_up, c.seconds, 1, tuple(c.errors))
+
+    def trip(self, reason: str) -> None:
+        with self.lock:
+            self.down = True
+            if reason not in self.count.errors:
+                self.count.errors.append(reason)
+
+    def _add(self, **amounts: float) -> None:
+        with self.lock:
+            for name, amount in amounts.items():
+                setattr(self.count, name, getattr(self.count, name) + amount)
+
+
+class _HashingWriter:
+    """A file-like sink that hashes and counts what passes through it to the real file."""
+
+    def __init__(self, handle: object) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.handle.write(data)  # type: ignore[attr-defined, no-any-return]

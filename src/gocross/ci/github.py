@@ -1,0 +1,139 @@
+"""``gocross ci github``: a GitHub Actions workflow that lets the CI engine run the shards.
+
+A matrix job per shard installs gocross, restores the local GOCACHE (``actions/cache``) and uses the shared
+build cache when the repository secret ``GOCROSS_CACHE`` names one, builds ``--shard I/N`` and uploads
+its partial dist (as a tar, since artifact uploads drop the executable bit); a merge job downloads every
+part, merges them and — when this gocross has ``release`` — packages the result. No scheduler of our own:
+GitHub runs the matrix, gocross only decides (deterministically) which targets each shard builds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+DEFAULT_PATH = ".github/workflows/gocross.yml"
+DEFAULT_INSTALL = "python -m pip install gocross"
+
+
+@dataclass(frozen=True)
+class WorkflowOptions:
+    shards: int = 3
+    package: str = "."
+    targets: tuple[str, ...] = ()
+    install: str = DEFAULT_INSTALL
+    python: str = "3.11"
+    release: bool = False  # add `gocross release --from dist` to the merge job
+    name: str = "gocross"
+
+
+def _q(text: str) -> str:
+    """A YAML scalar that means exactly ``text`` (a JSON string is valid YAML)."""
+    return json.dumps(text)
+
+
+def _run(name: str, command: str, indent: int = 6) -> list[str]:
+    pad = " " * indent
+    return [f"{pad}- name: {_q(name)}", f"{pad}  run: {_q(command)}"]
+
+
+def _setup(opts: WorkflowOptions) -> list[str]:
+    return ["      - uses: actions/checkout@v4",
+            "      - uses: actions/setup-python@v5",
+            "        with:",
+            f"          python-version: {_q(opts.python)}",
+            *_run("Install gocross", opts.install)]
+
+
+def workflow(opts: WorkflowOptions) -> str:
+    """The workflow's YAML text."""
+    n = opts.shards
+    targets = "".join(f" --target {_shell(t)}" for t in opts.targets)
+    build = (f"gocross build {_shell(opts.package)}{targets} --shard \"${{{{ matrix.shard }}}}/{n}\" "
+             "--out \"dist-${{ matrix.shard }}\"")
+    lines = [
+        f"# Written by `gocross ci github --shards {n}`: {n} shard jobs build the matrix, one job merges it.",
+        f"name: {_q(opts.name)}",
+        "on:",
+        "  push:",
+        "    branches: [main]",
+        "    tags: [\"v*\"]",
+        "  pull_request:",
+        "  workflow_dispatch:",
+        "permissions:",
+        "  contents: read",
+        "env:",
+        "  # A shared Go build cache (Bazel remote-cache HTTP protocol; may hold credentials): a repository secret.",
+        "  GOCROSS_CACHE: ${{ secrets.GOCROSS_CACHE }}",
+        "jobs:",
+        "  build:",
+        f"    name: build shard ${{{{ matrix.shard }}}}/{n}",
+        "    runs-on: ubuntu-latest",
+        "    strategy:",
+        "      fail-fast: false",
+        "      matrix:",
+        f"        shard: [{', '.join(str(i) for i in range(1, n + 1))}]",
+        "    steps:",
+        *_setup(opts),
+        "      - name: Restore the local Go build cache",
+        "        uses: actions/cache@v4",
+        "        with:",
+        "          path: ~/.cache/go-build",
+        "          key: go-build-${{ runner.os }}-shard-${{ matrix.shard }}-${{ github.sha }}",
+        "          restore-keys: go-build-${{ runner.os }}-shard-${{ matrix.shard }}-",
+        *_run("Build this shard", build),
+        *_run("Pack the partial dist", "tar -cf \"dist-${{ matrix.shard }}.tar\" \"dist-${{ matrix.shard }}\""),
+        "      - uses: actions/upload-artifact@v4",
+        "        with:",
+        "          name: dist-${{ matrix.shard }}",
+        "          path: dist-${{ matrix.shard }}.tar",
+        "          if-no-files-found: error",
+        "  merge:",
+        "    needs: build",
+        "    runs-on: ubuntu-latest",
+        "    steps:",
+        *_setup(opts),
+        "      - uses: actions/download-artifact@v4",
+        "        with:",
+        "          pattern: dist-*",
+        "          path: parts",
+        "          merge-multiple: true",
+        *_run("Unpack the partial dists", "for part in parts/*.tar; do tar -xf \"$part\"; done"),
+        *_run("Merge the shards", f"gocross merge {' '.join(f'dist-{i}' for i in range(1, n + 1))} --out dist"),
+        *(_run("Package the release", "gocross release --from dist") if opts.release else []),
+        "      - uses: actions/upload-artifact@v4",
+        "        with:",
+        "          name: dist",
+        "          path: dist",
+        "          if-no-files-found: error",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _shell(word: str) -> str:
+    """A word for the bash that runs the step (single-quoted unless it is plainly safe)."""
+    if word and all(c.isalnum() or c in "./_-+=:,@%" for c in word):
+        return word
+    return "'" + word.replace("'", "'\\''") + "'"
+
+
+def write_workflow(opts: WorkflowOptions, path: str, *, force: bool = False) -> str:
+    """Write the workflow to ``path`` (``-`` returns it only); refuse to replace a file unless ``force``."""
+    from pathlib import Path
+
+    from gocross.errors import OutputError, UsageError
+    from gocross.safefs import atomic_write
+
+    text = workflow(opts)
+    if path == "-":
+        return text
+    target = Path(path)
+    if target.exists() and not force:
+        raise UsageError(f"{target} exists; pass --force to replace it, or --output - to print the workflow.")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, text)
+    except OSError as exc:
+        raise OutputError(f"Cannot write {target} ({exc.strerror}); choose another --output.") from None
+    return text
+
