@@ -248,3 +248,26 @@ def explain_failure(output: bytes) -> str | None:
     arg = found[1].decode("utf-8", "replace")
     return (f"zig's linker does not support {arg} (from -ldflags=-extldflags, CGO_LDFLAGS or a #cgo LDFLAGS "
             "line); drop it for this target, or set CC_FOR_<goos>_<goarch> to a gcc cross compiler.")
+
+
+def loader_prefix(goarch: str, variant: str | None = None) -> str | None:
+    """``QEMU_LD_PREFIX`` for a glibc-dynamic binary of this GOARCH under qemu: Debian's cross libc folder
+    (``/usr/<triple>``), when it is installed and the user has not chosen one."""
+    libc = platforms.cross_libc_for(goarch, variant)
+    if libc is None or "QEMU_LD_PREFIX" in os.environ:
+        return None
+    prefix = Path("/usr") / libc.triple
+    return str(prefix) if (prefix / "lib").is_dir() else None
+
+
+def test_env(target: Target, directory: Path) -> dict[str, str]:
+    """``gocross test --cgo`` on a foreign target: its C toolchain (gocross.toml's ``libc``/``glibc``) and,
+    for running, qemu's loader prefix; empty when zig cannot serve it (Go's own compiler error then shows)."""
+    from gocross.config import load_config
+
+    if _is_native(target):
+        return {}  # the host's own column keeps Go's default C compiler, as `go test` does here
+    config = load_config(directory)
+    options = CgoOptions(Libc(config.libc or Libc.GNU), glibc_version(config.glibc) if config.glibc else None)
+    setup = compiler_env(target, options)
+    return {} if isinstance(setup, str) else dict(setup.env)
