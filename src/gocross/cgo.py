@@ -203,7 +203,8 @@ def compiler_env(target: Target, options: CgoOptions, environ: Mapping[str, str]
     cc, cxx = _user_compiler("CC", target, environ), _user_compiler("CXX", target, environ)
     if cc is not None:
         env = {"CGO_ENABLED": "1", "CC": cc[1], **({"CXX": cxx[1]} if cxx else {})}
-        return CgoSetup(env, cc[0])
+        # The user's compiler links what it links; a --glibc asked for explicitly is still held to.
+        return CgoSetup(env, cc[0], max_glibc=options.glibc if options.libc == Libc.GNU else None)
     why = reason(target, options)
     if why is not None:
         return why
