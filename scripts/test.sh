@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   qemu-user-static nodejs  # foreign Linux arches; js/wasm
   file gcc libc6-dev       # file(1), the baseline inspect is compared with; the cgo and plain-C test binaries
+  g++                      # the host column of `gocross test --cgo` of the C++ fixture (Go's default CXX)
   libc6-arm64-cross libc6-armhf-cross libc6-ppc64el-cross libc6-s390x-cross libc6-riscv64-cross libc6-ppc64-cross  # glibc-dynamic cgo binaries under qemu (QEMU_LD_PREFIX)
 )
 missing=()
