@@ -111,6 +111,8 @@ def test_zig_trap_messages() -> None:
     assert "--unresolved-symbols" in (cgo.explain_failure(b"error: unsupported linker arg: --unresolved-symbols")
                                       or "")
     assert cgo.explain_failure(b"ccalc.c:3: error: #error nope") is None
+    ieee = cgo.explain_failure(b"ld.lld: error: undefined symbol: __vsnprintfieee128\n")
+    assert ieee is not None and "--glibc 2.32" in ieee
 
 
 def test_the_loader_prefix_is_debians_cross_libc_folder() -> None:

@@ -43,6 +43,8 @@ _GLIBC = re.compile(r"^2\.(\d{1,2})$")
 # Linker arguments zig's linker rejects ("error: unsupported linker arg: …"), found here with zig 0.17.1.
 UNSUPPORTED_LINK_ARGS = ("--unresolved-symbols",)
 _ZIG_UNSUPPORTED = re.compile(rb"unsupported linker arg: (\S+)")
+_IEEE128 = re.compile(rb"undefined symbol: __\w+ieee128")
+PPC64LE_CXX_GLIBC = "2.32"  # measured: libc++ on powerpc64le-linux-gnu.2.19 misses __vsnprintfieee128 …
 _WINDOWSGUI = re.compile(r"(^|\s)-H(\s+|=)windowsgui(\s|$)")
 # Go's own default when CGO_LDFLAGS is unset; kept when gocross adds a flag to it.
 GO_DEFAULT_CGO_FLAGS = "-O2 -g"
@@ -242,7 +244,11 @@ def check_built(setup: CgoSetup, info: BinaryInfo) -> str | None:
 
 
 def explain_failure(output: bytes) -> str | None:
-    """One sentence in front of go build's output when zig's linker refused an argument."""
+    """One sentence in front of go build's output for the zig traps: a linker argument zig refused, or C++
+    on ppc64le against a glibc older than 2.32 (zig's libc++ uses the IEEE 128-bit long double functions)."""
+    if _IEEE128.search(output):
+        return (f"C++ on ppc64le needs glibc {PPC64LE_CXX_GLIBC} or newer (zig's libc++ calls glibc's IEEE "
+                f"128-bit long double functions); build it with --glibc {PPC64LE_CXX_GLIBC} or --libc musl.")
     found = _ZIG_UNSUPPORTED.search(output)
     if found is None:
         return None
