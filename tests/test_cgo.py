@@ -38,7 +38,7 @@ def _setup(target: Target, options: CgoOptions = GNU, environ: dict[str, str] | 
     (Target("linux", "arm64"), "aarch64-linux-gnu.2.17", "aarch64-linux-musl"),
     (Target("linux", "arm", "7", "GOARM"), "arm-linux-gnueabihf.2.17", "arm-linux-musleabihf"),
     (Target("linux", "arm", "5", "GOARM"), "arm-linux-gnueabi.2.17", "arm-linux-musleabi"),
-    (Target("linux", "ppc64le"), "powerpc64le-linux-gnu.2.19", "powerpc64le-linux-musl"),
+    (Target("linux", "ppc64le"), "powerpc64le-linux-gnu.2.32", "powerpc64le-linux-musl"),
     (Target("linux", "riscv64"), "riscv64-linux-gnu.2.27", "riscv64-linux-musl"),
     (Target("linux", "s390x"), "s390x-linux-gnu.2.17", "s390x-linux-musl"),
     (Target("linux", "loong64"), "loongarch64-linux-gnu.2.36", "loongarch64-linux-musl"),

@@ -35,8 +35,9 @@ if TYPE_CHECKING:
     from gocross.targets import Target
 
 # RHEL/CentOS 7's glibc (2014) and the first with AArch64: a binary that needs no newer glibc runs on every
-# glibc-based Linux distribution still in use. Raised per architecture to its first glibc
-# (platforms.Arch.glibc_first: ppc64le 2.19, riscv64 2.27, loong64 2.36), where zig has no older headers.
+# glibc-based Linux distribution still in use. Raised per architecture to the oldest zig can link against
+# (platforms.Arch.glibc_first: riscv64 2.27 and loong64 2.36, their first glibc; ppc64le 2.32, its IEEE
+# 128-bit long double functions).
 DEFAULT_GLIBC = "2.17"
 _GLIBC = re.compile(r"^2\.(\d{1,2})$")
 
@@ -44,7 +45,6 @@ _GLIBC = re.compile(r"^2\.(\d{1,2})$")
 UNSUPPORTED_LINK_ARGS = ("--unresolved-symbols",)
 _ZIG_UNSUPPORTED = re.compile(rb"unsupported linker arg: (\S+)")
 _IEEE128 = re.compile(rb"undefined symbol: __\w+ieee128")
-PPC64LE_CXX_GLIBC = "2.32"  # measured: libc++ on powerpc64le-linux-gnu.2.19 misses __vsnprintfieee128 …
 _WINDOWSGUI = re.compile(r"(^|\s)-H(\s+|=)windowsgui(\s|$)")
 # Go's own default when CGO_LDFLAGS is unset; kept when gocross adds a flag to it.
 GO_DEFAULT_CGO_FLAGS = "-O2 -g"
@@ -244,11 +244,11 @@ def check_built(setup: CgoSetup, info: BinaryInfo) -> str | None:
 
 
 def explain_failure(output: bytes) -> str | None:
-    """One sentence in front of go build's output for the zig traps: a linker argument zig refused, or C++
-    on ppc64le against a glibc older than 2.32 (zig's libc++ uses the IEEE 128-bit long double functions)."""
+    """One sentence in front of go build's output for the zig traps: a linker argument zig refused, or a
+    ppc64le link against a glibc without the IEEE 128-bit long double functions (a user's own CC)."""
     if _IEEE128.search(output):
-        return (f"C++ on ppc64le needs glibc {PPC64LE_CXX_GLIBC} or newer (zig's libc++ calls glibc's IEEE "
-                f"128-bit long double functions); build it with --glibc {PPC64LE_CXX_GLIBC} or --libc musl.")
+        return ("ppc64le cgo code built with an IEEE 128-bit long double needs glibc 2.32 or newer; build it "
+                "with --glibc 2.32 (the default there) or --libc musl.")
     found = _ZIG_UNSUPPORTED.search(output)
     if found is None:
         return None

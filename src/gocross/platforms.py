@@ -66,7 +66,7 @@ class Arch:
     zig_musl: str | None = None  # zig's target for a static musl cgo build
     zig_windows: str | None = None  # zig's target for a windows cgo build (MinGW)
     zig_variants: Mapping[str, ZigVariant] = field(default_factory=dict)  # variant level -> what differs
-    glibc_first: str = "2.17"  # the oldest glibc with this architecture (zig has no headers before it)
+    glibc_first: str = "2.17"  # the oldest glibc zig can link this architecture's cgo binaries against
     zig_gnu_missing: str | None = None  # why zig cannot build a glibc cgo binary, when it cannot
     wine: str | None = None  # "wine64" or "wine32": which wine runs windows/<this arch>
 
@@ -122,7 +122,9 @@ ARCHES: Mapping[str, Arch] = MappingProxyType({a.goarch: a for a in (
     Arch("ppc64le", ElfIdent(64, "little", 21), "64-bit PowerPC (little-endian)", uname=("ppc64le",),
          qemu="ppc64le", qemu_cpus=MappingProxyType(_POWER),
          cross_libc=CrossLibc("libc6-ppc64el-cross", "powerpc64le-linux-gnu"), zig_gnu="powerpc64le-linux-gnu",
-         zig_musl="powerpc64le-linux-musl", glibc_first="2.19"),
+         # glibc got ppc64le in 2.19, but zig's clang uses the IEEE 128-bit long double, whose glibc functions
+         # (__vfprintfieee128 …, even runtime/cgo calls them) arrived in 2.32: older ones fail to link here.
+         zig_musl="powerpc64le-linux-musl", glibc_first="2.32"),
     Arch("riscv64", ElfIdent(64, "little", 243), "RISC-V 64", uname=("riscv64",), qemu="riscv64",
          qemu_cpus=MappingProxyType({
              "rva20u64": "rv64,zba=false,zbb=false,zbs=false",
