@@ -11,6 +11,8 @@ APT_PACKAGES=(
   chromium                 # headless browser that opens `gocross report`'s page (DOM checks, the README screenshot)
   wine64 wine32:i386       # windows/amd64 and windows/386 (wine32 needs the i386 architecture, added below)
   nginx-light              # a real HTTP build cache for the GOCACHEPROG tests (WebDAV PUT: http_dav_module)
+  g++                      # the host column of `gocross test --cgo` of the C++ fixture (Go's default CXX)
+  libc6-arm64-cross libc6-armhf-cross libc6-ppc64el-cross libc6-s390x-cross libc6-riscv64-cross libc6-ppc64-cross  # glibc-dynamic cgo binaries under qemu (QEMU_LD_PREFIX)
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

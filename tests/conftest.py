@@ -25,6 +25,7 @@ HELLO = REPO / "examples" / "hello"
 # Pin the environment gocross and go see, so results do not depend on the developer's shell.
 _CACHE_ROOT = Path(os.environ.get("GOCROSS_TEST_CACHE", Path.home() / ".cache" / "gocross-tests"))
 os.environ["GOCACHE"] = str(_CACHE_ROOT / "go-build")
+os.environ["ZIG_GLOBAL_CACHE_DIR"] = str(_CACHE_ROOT / "zig")  # zig's libc builds for cgo, kept like GOCACHE
 os.environ["GOFLAGS"] = "-mod=mod"
 os.environ["GOTOOLCHAIN"] = "local"
 os.environ["GOPROXY"] = "off"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from gocross import __version__
 from gocross.artifacts import Artifact, ArtifactStatus, sha256_file, write_manifest
+from gocross.cgo import check_built, explain_failure
 from gocross.errors import BuildFailed
 from gocross.executor import Completed, Executor, output_tail
 from gocross.incremental import State, source_fingerprint, step_key
@@ -212,6 +213,8 @@ class _BuildMatrix:
             if done.returncode != 0:
                 why = (f"go build could not start: {done.start_error.strerror}" if done.start_error is not None
                        else output_tail(done.stdout or b"", lines=40, what="go build", returncode=done.returncode))
+                if step.cgo is not None:  # a zig trap gets its sentence first
+                    why = "\n".join(filter(None, (explain_failure(done.stdout or b""), why)))
                 return Artifact.unbuilt(step.target, ArtifactStatus.FAILED, why, seconds)
             relinked = relink_probe is None or tmp.stat().st_ino != relink_probe
             with self.lock:
@@ -271,7 +274,7 @@ def _verify(step: BuildStep, built: Path) -> tuple[BinaryInfo | None, str | None
         what = "/".join(str(x) for x in got if x)
         return info, (f"go build produced a {what} binary, not the {t.name} that was asked for "
                       f"({info.description})")
-    return info, None
+    return info, check_built(step.cgo, info) if step.cgo is not None else None
 
 
 def _inspection(info: BinaryInfo, output: Path) -> dict[str, Any]:

@@ -44,6 +44,57 @@ class BinfmtStatus:
 
 
 @dataclass(frozen=True)
+class CrossLibcStatus:
+    """Debian's cross libc for one emulated architecture: what qemu needs to run its glibc-dynamic binaries."""
+
+    goarch: str
+    package: str
+    prefix: str  # /usr/<triple>, the QEMU_LD_PREFIX gocross sets
+    installed: bool
+
+
+@dataclass(frozen=True)
+class CgoStatus:
+    """cgo for foreign targets: zig (the optional ``gocross[cgo]`` extra) and the cross libcs for running.
+
+    Both are optional: doctor lists their install commands but does not fail without them."""
+
+    zig: str | None  # "0.17.1 at /…/zig (from ziglang package)"; None: not installed
+    zig_error: str | None
+    cross_libcs: tuple[CrossLibcStatus, ...]
+
+    @property
+    def install_hints(self) -> tuple[str, ...]:
+        from gocross.zig import INSTALL_HINT
+
+        hints = [] if self.zig else [INSTALL_HINT]
+        packages = [c.package for c in self.cross_libcs if not c.installed]
+        if packages:
+            hints.append(f"apt-get install {' '.join(packages)}")
+        return tuple(hints)
+
+
+def cgo_status() -> CgoStatus:
+    """Which zig gocross would use, and which emulated architectures' cross libcs are installed."""
+    from gocross.platforms import cross_libc_for
+    from gocross.runners.qemu import QemuRunner
+    from gocross.zig import find_zig
+
+    try:
+        zig = find_zig()
+        found, error = (f"{zig.version} at {zig.path} (from {zig.source})" if zig else None), None
+    except GocrossError as exc:
+        found, error = None, str(exc)
+    libcs = []
+    for _goos, goarch in QemuRunner().targets():
+        libc = cross_libc_for(goarch)
+        if libc is not None:
+            prefix = Path("/usr") / libc.triple
+            libcs.append(CrossLibcStatus(goarch, libc.package, str(prefix), (prefix / "lib").is_dir()))
+    return CgoStatus(found, error, tuple(libcs))
+
+
+@dataclass(frozen=True)
 class DoctorReport:
     """The toolchain, each runner, binfmt_misc, and the commands that install what is missing."""
 
@@ -52,6 +103,7 @@ class DoctorReport:
     toolchain: ToolchainStatus
     runners: tuple[RunnerStatus, ...]
     binfmt: BinfmtStatus
+    cgo: CgoStatus | None = None  # optional pieces: not counted in ``ok`` or ``missing``
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -67,6 +119,8 @@ class DoctorReport:
         data = asdict(self)
         data["runners"] = [{**asdict(r), "programs": dict(r.programs)} for r in self.runners]
         data.update(ok=self.ok, missing=list(self.missing))
+        if self.cgo is not None:
+            data["cgo"]["install_hints"] = list(self.cgo.install_hints)
         return data
 
 
@@ -107,4 +161,5 @@ def doctor(go: str | os.PathLike[str] | None = None) -> DoctorReport:
         toolchain=toolchain_status(str(go) if go else None),
         runners=tuple(statuses()),
         binfmt=binfmt_status(),
+        cgo=cgo_status(),
     )

@@ -11,6 +11,8 @@ rather than silently ignored, because a misspelt ``target = [...]`` would otherw
     trimpath = true
     strip = false
     cgo = false
+    libc = "gnu"        # with cgo: "gnu" (glibc, dynamic) or "musl" (static)
+    glibc = "2.17"      # with cgo and gnu: the newest glibc the binaries may need
     jobs = 2
     cache = "http://cache.internal:8080"  # a shared Go build cache (gocross.cacheprog); "off" turns it off
 
@@ -31,7 +33,7 @@ CONFIG_NAME = "gocross.toml"
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "targets": list, "sets": dict, "name": str, "out": str, "ldflags": str, "tags": (list, str),
-    "trimpath": bool, "strip": bool, "cgo": bool, "jobs": int,
+    "trimpath": bool, "strip": bool, "cgo": bool, "jobs": int, "libc": str, "glibc": str,
     "cache": str,
 }
 
@@ -50,6 +52,8 @@ class Config:
     cgo: bool | None = None
     jobs: int | None = None
     cache: str | None = None
+    libc: str | None = None
+    glibc: str | None = None
 
 
 def module_root(start: Path) -> Path | None:
@@ -96,7 +100,15 @@ def _parse(path: Path) -> Config:
         cgo=data.get("cgo"),
         jobs=data.get("jobs"),
         cache=data.get("cache"),
+        libc=_libc(path, data.get("libc")),
+        glibc=data.get("glibc"),
     )
+
+
+def _libc(path: Path, value: str | None) -> str | None:
+    if value is not None and value not in ("gnu", "musl"):
+        raise ConfigError(f"{path}: 'libc' is {value!r}; write \"gnu\" or \"musl\".")
+    return value
 
 
 def _strings(path: Path, key: str, value: Any) -> tuple[str, ...]:

@@ -32,7 +32,7 @@ T = TypeVar("T")
 
 # Lines a runner (not the program) writes to stderr.
 _RUNNER_LINE = re.compile(
-    rb"^(qemu(-[\w.]+)?: |vector version is not specified|gocross wasmtime: |gocross wine: |wine: )"
+    rb"^(qemu(-[\w.]+)*: |vector version is not specified|gocross wasmtime: |gocross wine: |wine: )"
 )
 _RUNNER_PREFIXES = (b"qemu", b"vector version", b"gocross wasmtime: ", b"gocross wine: ", b"wine: ")
 _STDERR_TAIL = 64 * 1024  # kept even when forwarding, to recognise Go's own crash messages

@@ -25,7 +25,7 @@ from gocross.errors import CannotRun, CpuUnsupported, GocrossError, RunnerMissin
 from gocross.executor import Completed, Executor, Running
 from gocross.executor import execute as execute_process
 from gocross.executor import start as start_process
-from gocross.platforms import arch
+from gocross.platforms import cross_libc_for
 from gocross.runners import RunnerChoice, choose_runner, prepare_runner, why_no_runner
 from gocross.variants import variable_for
 
@@ -302,15 +302,16 @@ def _plan(path: Path, found: _Found, variant: str | None, cpu: str | None) -> Ru
     if choice is not None and cpu:
         choice = choice.with_cpu(cpu)
     if choice is not None and interpreter:
-        choice = _with_loader_prefix(choice, goarch, interpreter)
+        choice = _with_loader_prefix(choice, goarch, interpreter, found_variant)
     reason = None if choice is not None else why_no_runner(goos, goarch, chosen_variant)
     return RunPlan(path, goos, goarch, chosen_variant, choice, reason, interpreter, found_variant)
 
 
-def _with_loader_prefix(choice: RunnerChoice, goarch: str, interpreter: str) -> RunnerChoice:
-    """For a dynamically linked foreign binary, point qemu at the cross libc if one is installed."""
-    record = arch(goarch)
-    libc = record.cross_libc if record else None
+def _with_loader_prefix(choice: RunnerChoice, goarch: str, interpreter: str,
+                        variant: str | None = None) -> RunnerChoice:
+    """For a dynamically linked foreign binary, point qemu at Debian's cross libc (``libc6-<arch>-cross``,
+    for the variant's float ABI) when it is installed and holds the loader the binary asks for."""
+    libc = cross_libc_for(goarch, variant)
     if choice.name != "qemu-user" or "QEMU_LD_PREFIX" in os.environ or libc is None:
         return choice
     prefix = Path("/usr") / libc.triple
@@ -356,9 +357,12 @@ def _classify(done: Completed, plan: RunPlan) -> tuple[RunOutcome, int | None, s
     if signum == signal.SIGILL or (code in (1, 2) and any(m in done.stderr for m in _CPU_MARKERS)):
         return RunOutcome.CPU_UNSUPPORTED, exit_code, sig or "SIGILL", _cpu_reason(plan, choice)
     if "Could not open" in runner_text and plan.interpreter:
+        libc = cross_libc_for(plan.goarch, plan.built_variant)
+        package = libc.package if libc else "libc6-<arch>-cross"
         return RunOutcome.LOADER_MISSING, exit_code, None, (
             f"could not run: dynamically linked against {plan.interpreter}, which is not installed for "
-            f"{plan.goarch}; install the target's libc (Debian: libc6-<arch>-cross) or set QEMU_LD_PREFIX")
+            f"{plan.goarch}; install the target's libc (Debian: apt-get install {package}) or set "
+            "QEMU_LD_PREFIX")
     if signum:
         return RunOutcome.SIGNALED, exit_code, sig, f"ran and was killed by {sig} (exit {exit_code})"
     return RunOutcome.EXITED, exit_code, None, None

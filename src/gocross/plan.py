@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gocross.cgo import CgoOptions, CgoSetup, Libc, compiler_env
 from gocross.config import Config, load_config, module_root
 from gocross.errors import OutputError, UsageError
 from gocross.shard import shard_record, shard_targets
@@ -43,6 +44,8 @@ class BuildOptions:
     strip: bool | None = None
     version: str | None = None
     cgo: bool | None = None
+    libc: Libc | None = None  # cgo's C library on Linux (None: gocross.toml's, else gnu)
+    glibc: str | None = None  # with gnu: the newest glibc the binaries may need (None: cgo.DEFAULT_GLIBC)
     jobs: int | None = None
     check_reproducible: bool = False
     force: bool = False  # ignore gocross's record of earlier builds; Go's own up-to-date check still applies
@@ -66,6 +69,7 @@ class BuildStep:
     env: Mapping[str, str]
     package: str = "."
     skip_reason: str | None = None
+    cgo: CgoSetup | None = None  # the C toolchain of a cgo build (its env is in ``env`` already)
 
     def argv(self, output: Path | None = None) -> list[str]:
         """``go build FLAGS -o OUTPUT PACKAGE``, writing to ``output`` instead of the final name when given."""
@@ -101,12 +105,18 @@ def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPl
     flags = _go_build_flags(options, config, package_dir)
     cache = _cache(toolchain, options, config, out_dir)
     steps = []
+    cgo_options = _cgo_options(options, config, flags) if cgo else None
     for target in targets:
         output = out_dir / _render_name(template, name, target, options.version)
         env = {**target.env, "CGO_ENABLED": "1" if cgo else "0", **(cache.env if cache else {}),
                **options.extra_env}
         skip = None if cgo else target.external_link_reason()
-        steps.append(BuildStep(target, output, toolchain.go, flags, env, skip_reason=skip))
+        setup = compiler_env(target, cgo_options) if cgo_options is not None else None
+        if isinstance(setup, str):
+            skip, setup = setup, None
+        elif setup is not None:
+            env = {**target.env, **setup.env, **options.extra_env}
+        steps.append(BuildStep(target, output, toolchain.go, flags, env, skip_reason=skip, cgo=setup))
     _check_unique_outputs(steps, template)
     shard = None if options.shard is None else shard_record(
         options.shard, selection, targets, go=toolchain.version, package_dir=package_dir, out_dir=out_dir,
@@ -122,6 +132,15 @@ def _cache(toolchain: Toolchain, options: BuildOptions, config: Config, out_dir:
 
     url = resolve_cache_url(options.cache, config.cache)
     return cache_session(url, out_dir / STATS_DIR, toolchain.version_tuple) if url else None
+
+
+def _cgo_options(options: BuildOptions, config: Config, flags: tuple[str, ...]) -> CgoOptions:
+    from gocross.cgo import glibc_version
+
+    libc = options.libc or Libc(config.libc or Libc.GNU)
+    glibc = options.glibc or config.glibc
+    ldflags = next((f.removeprefix("-ldflags=") for f in flags if f.startswith("-ldflags=")), "")
+    return CgoOptions(libc, glibc_version(glibc) if glibc else None, ldflags)
 
 
 def _check_package_dir(path: Path) -> Path:

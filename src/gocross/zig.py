@@ -40,8 +40,11 @@ class Zig:
         return [str(self.path), "c++", "-target", triple]
 
     def env(self) -> dict[str, str]:
-        """Environment for every zig child: the shared global cache (the local one goes there too)."""
-        cache = str(cache_dir("zig"))
+        """Environment for every zig child: the shared global cache (the local one goes there too).
+
+        A ``ZIG_GLOBAL_CACHE_DIR`` the user set wins (a CI job that caches zig's folder already), as GOCACHE's.
+        """
+        cache = os.environ.get("ZIG_GLOBAL_CACHE_DIR") or str(cache_dir("zig"))
         return {"ZIG_GLOBAL_CACHE_DIR": cache, "ZIG_LOCAL_CACHE_DIR": cache}
 
     @functools.cached_property

@@ -30,7 +30,12 @@ if TYPE_CHECKING:
 @click.option("--trimpath/--no-trimpath", default=None, help="Remove file system paths (default: on).")
 @click.option("--strip/--no-strip", default=None, help="Strip symbols and DWARF (-s -w).")
 @click.option("--version", "version", metavar="V", help="Stamp -X main.version=V (and commit/date from git).")
-@click.option("--cgo/--no-cgo", default=None, help="CGO_ENABLED=1 (needs a C compiler per target; default off).")
+@click.option("--cgo/--no-cgo", default=None,
+              help="CGO_ENABLED=1 with zig as each target's C compiler (pip install 'gocross[cgo]'; default off).")
+@click.option("--libc", type=click.Choice(["gnu", "musl"]),
+              help="With --cgo on Linux: glibc, dynamic (default) or musl, fully static.")
+@click.option("--glibc", metavar="2.N", help="With --cgo --libc gnu: the newest glibc the binaries may need "
+              "(default 2.17, or the architecture's first).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Targets built in parallel (default: measured).")
 @click.option("--check-reproducible", is_flag=True,
               help="Build again from a copy at another path with an empty cache and compare the bytes.")
@@ -44,12 +49,13 @@ if TYPE_CHECKING:
 @pass_app
 def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path | None,
           name_template: str | None, ldflags: str | None, tags: str | None, trimpath: bool | None,
-          strip: bool | None, version: str | None, cgo: bool | None, jobs: int | None,
-          check_reproducible: bool, force: bool, as_json: bool, write_report: bool, shard_spec: str | None,
-          cache: str | None) -> None:
+          strip: bool | None, version: str | None, cgo: bool | None, libc: str | None, glibc: str | None,
+          jobs: int | None, check_reproducible: bool, force: bool, as_json: bool, write_report: bool,
+          shard_spec: str | None, cache: str | None) -> None:
     """Build PACKAGE_DIR (default: .) for every selected target, in parallel."""
     from gocross.builder import build as run_build
     from gocross.builder import raise_for_failures
+    from gocross.cgo import Libc
     from gocross.plan import BuildOptions
     from gocross.shard import parse_shard
 
@@ -57,6 +63,7 @@ def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path |
         package_dir=package_dir, targets=targets, out_dir=out_dir, name_template=name_template,
         ldflags=ldflags, tags=tuple(t for t in tags.split(",") if t) if tags is not None else None,
         trimpath=trimpath, strip=strip, version=version, cgo=cgo, jobs=jobs,
+        libc=Libc(libc) if libc else None, glibc=glibc,
         check_reproducible=check_reproducible, force=force,
         shard=parse_shard(shard_spec) if shard_spec else None, cache=cache,
     )
@@ -92,7 +99,10 @@ def _github_actions(result: BuildResult, package_dir: Path, as_json: bool) -> No
 def _progress(view: MatrixProgress) -> Callable[[str, BuildStep, Artifact | None], None]:
     def report(event: str, step: BuildStep, artifact: Artifact | None) -> None:
         if event != "done" or artifact is None:
-            view.started(step.target.name)
+            note = step.cgo.note if step.cgo is not None else None
+            view.started(f"{step.target.name} ({note})" if note else step.target.name)
+            if note and view.live is None and not view.quiet:
+                click.echo(f"{step.target.name}: {note}", err=True)
         else:
             view.finished(step.target.name, f"{artifact.status:>9}  {artifact.target}  {artifact.seconds:.1f}s")
 

@@ -67,9 +67,29 @@ def _print_report(app: App, report: DoctorReport) -> None:
         state = "enabled" if entry.enabled else "disabled"
         out.print(escape(f"  {entry.name}: {state}, {entry.interpreter or '?'} (flags {entry.flags or '-'})"))
     out.print(f"cannot run here: {', '.join(foreign_systems())}")
+    if report.cgo is not None:
+        _print_cgo(app, report)
     if report.missing:
         out.print("[bold]to install what is missing:[/]")
         for hint in report.missing:
             out.print(escape(f"  {hint}"))
     else:
         out.print("everything gocross can use here is installed")
+
+
+def _print_cgo(app: App, report: DoctorReport) -> None:
+    """zig and the cross libcs: optional (cgo for foreign targets), so listed with their commands, not failed."""
+    from rich.markup import escape
+
+    cgo = report.cgo
+    assert cgo is not None
+    out = app.console
+    zig = cgo.zig or cgo.zig_error or "not installed: `gocross build --cgo` serves only this host's own target"
+    out.print(escape(f"zig (cgo)    {zig}"))
+    have = [c.goarch for c in cgo.cross_libcs if c.installed]
+    lack = [f"{c.goarch} ({c.package})" for c in cgo.cross_libcs if not c.installed]
+    missing = f"; missing for {', '.join(lack)}" if lack else ""
+    out.print(escape(f"cross libc   for glibc-dynamic cgo binaries under qemu: installed for "
+                     f"{', '.join(have) or 'none'}{missing}"))
+    for hint in cgo.install_hints:
+        out.print(escape(f"  optional: {hint}"))

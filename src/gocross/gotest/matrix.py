@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gocross.builder import toolchain_gc_env
+from gocross.cgo import loader_prefix, test_env
 from gocross.executor import Completed, Executor, output_tail
 from gocross.gotest.events import (
     close_unfinished,
@@ -135,7 +136,8 @@ class TestMatrix:
     def _go_env(self, target: Target) -> dict[str, str]:
         """For `go test -c` and `go vet` only (with the builder's GOGC tuning); test binaries run without it."""
         cgo = "1" if self.cgo.get(target.name) else "0"
-        return self.tc.environ({**self.gc_env, **self.cache_env, **target.env, "CGO_ENABLED": cgo})
+        c_toolchain = test_env(target, self.directory) if cgo == "1" else {}  # zig for a foreign target
+        return self.tc.environ({**self.gc_env, **self.cache_env, **target.env, "CGO_ENABLED": cgo, **c_toolchain})
 
     def _vet(self, job: _Job, choice: RunnerChoice | None) -> PackageResult:
         """Compiled but nothing here runs it: say why, and vet it for its own GOOS/GOARCH."""
@@ -164,6 +166,8 @@ class TestMatrix:
         outer = None if limit is None else limit + OUTER_GRACE * choice.timeout_factor
         command = choice.command(job.binary, args)
         env = {**self.tc.environ(), **choice.env}
+        prefix = loader_prefix(t.goarch, t.variant) if self.cgo.get(t.name) and choice.name == "qemu-user" else None
+        env.update({"QEMU_LD_PREFIX": prefix} if prefix else {})  # a glibc-dynamic cgo test binary's loader
         emulated = choice.name != "native"
         # One pipe for stdout and stderr, as go test gives the binary: a test's log output stays in order.
         done = self.ex.run(command, env=env, cwd=pkg.directory, timeout=outer, filter_stderr=emulated,
