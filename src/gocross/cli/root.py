@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "test": "gocross.cli.test_cmd:test",
     "smoke": "gocross.cli.smoke_cmd:smoke",
     "doctor": "gocross.cli.doctor_cmd:doctor",
+    "release": "gocross.cli.release_cmd:release",
 }
 
 
