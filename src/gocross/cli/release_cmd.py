@@ -69,8 +69,7 @@ def _progress(view: MatrixProgress) -> ReleaseProgress:
         if event == "start":
             view.started(label)
         else:
-            view.finished(label, f"built {label.removeprefix('build ')}" if label.startswith("build ")
-                          else f"wrote {label}")
+            view.finished(label, label if event == "built" else f"wrote {label}")
 
     return report
 

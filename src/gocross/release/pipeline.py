@@ -38,7 +38,8 @@ from gocross.targets import Target
 from gocross.toolchain import Toolchain
 
 STAGING_PREFIX = ".gocross-release-"
-ReleaseProgress = Callable[[str, str, ReleaseFile | None], None]  # ("start"|"done", label, file)
+# (event, label, file): "start" (label: what began), "built" (label: one target's build line), "done" (file)
+ReleaseProgress = Callable[[str, str, ReleaseFile | None], None]
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,10 @@ def _artifacts(options: ReleaseOptions, source: Source, out_dir: Path, toolchain
     from gocross.builder import build
 
     def built(event: str, step: BuildStep, artifact: Artifact | None) -> None:
-        progress("start" if artifact is None else "done", f"build {step.target.name}", None)
+        if artifact is None:
+            progress("start", f"build {step.target.name}", None)
+        else:
+            progress("built", f"{artifact.status:>9}  {artifact.target}  {artifact.seconds:.1f}s", None)
 
     package_dir = options.package_dir or options.build.package_dir
     result = build(replace(options.build, package_dir=package_dir, out_dir=out_dir, version=source.version),
@@ -206,7 +210,9 @@ class _Run:
             return None
         configured = self.options.key or (self.config.gpg_key if method == sign.SignMethod.GPG
                                           else self.config.ssh_key)
-        return method, sign.signing_key(method, configured)
+        key = sign.signing_key(method, configured)
+        sign.check_key(method, key)
+        return method, key
 
     def _record(self, kind: ReleaseKind, fmt: str, path: Path, target: str | None) -> ReleaseFile:
         file = ReleaseFile(kind, fmt, self.out_dir / path.name, path.stat().st_size, sha256_file(path), target)

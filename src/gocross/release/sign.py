@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from gocross.errors import UsageError
-from gocross.executor import Executor, output_tail
+from gocross.executor import Executor, execute, output_tail
 
 KEY_ENV = {"gpg": "GOCROSS_GPG_KEY", "ssh": "GOCROSS_SSH_KEY"}
 SSH_NAMESPACE = "file"  # ssh-keygen -Y's namespace for signatures of files (what `-Y verify -n file` expects)
@@ -47,12 +47,32 @@ def signing_key(method: SignMethod, configured: str | None) -> str:
     return key
 
 
-def sign(executor: Executor, method: SignMethod, key: str, path: Path, out: Path) -> None:
-    """Write the detached signature of ``path`` to ``out``; UsageError naming the key when signing fails."""
+def check_key(method: SignMethod, key: str) -> None:
+    """Prove the key can sign before any work is done: the secret key is in the keyring, or the SSH key file
+    opens without a passphrase prompt. UsageError naming the key otherwise."""
+    tool = _tool(method)
+    if method == SignMethod.GPG:
+        argv = ["gpg", "--batch", "--list-secret-keys", "--", key]
+    else:
+        argv = ["ssh-keygen", "-y", "-P", "", "-f", str(Path(key).expanduser())]
+    done = execute(argv, env=os.environ, timeout=60)
+    if done.returncode != 0:
+        why = output_tail([done.stdout, done.stderr], lines=1, what=tool, returncode=done.returncode, width=160)
+        raise UsageError(f"{tool} cannot sign with the key {key} ({why}); check the key id or file, and that it "
+                         "needs no passphrase here.")
+
+
+def _tool(method: SignMethod) -> str:
     tool = "gpg" if method == SignMethod.GPG else "ssh-keygen"
     if shutil.which(tool) is None:
         raise UsageError(f"{tool} is not installed; install {'gnupg' if tool == 'gpg' else 'openssh-client'} "
                          "or release without --sign.")
+    return tool
+
+
+def sign(executor: Executor, method: SignMethod, key: str, path: Path, out: Path) -> None:
+    """Write the detached signature of ``path`` to ``out``; UsageError naming the key when signing fails."""
+    tool = _tool(method)
     if method == SignMethod.GPG:
         argv = ["gpg", "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "",
                 "--local-user", key, "--armor", "--detach-sign", "--output", str(out), str(path)]
