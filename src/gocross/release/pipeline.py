@@ -173,20 +173,22 @@ class _Run:
     def all(self, built: tuple[Artifact, ...]) -> tuple[ReleaseFile, ...]:
         template = self.config.name or archives.DEFAULT_NAME
         extras = archives.extra_files(self.module_dir, self.config.files or archives.DEFAULT_FILES)
+        self._check_unique_names(built, template)
         package_jobs, nfpm = self._package_jobs(built)
         signer = self._signer()
+        if self.options.sbom:
+            sbom.require_cyclonedx()
         staging = _staging(self.out_dir)
         try:
-            with Executor(self.jobs, name="gocross-release") as executor:
+            # the nfpm configs' folder outlives the executor, which on a cancel stops every nfpm first
+            with tempfile.TemporaryDirectory(prefix="gocross-nfpm-") as work, \
+                    Executor(self.jobs, name="gocross-release") as executor:
                 for artifact in built:
                     executor.submit(self._archive, artifact, template, extras, staging)
-                if package_jobs and nfpm is not None:
-                    work = Path(tempfile.mkdtemp(prefix="gocross-nfpm-"))
-                    for job in package_jobs:
-                        executor.submit(self._package, executor, nfpm, job, staging, work)
+                for job in package_jobs:
+                    assert nfpm is not None
+                    executor.submit(self._package, executor, nfpm, job, staging, Path(work))
                 executor.wait()
-                if package_jobs:
-                    shutil.rmtree(work, ignore_errors=True)
                 self._checksums(staging)
                 if signer is not None:
                     self._sign(executor, signer, staging)
@@ -221,10 +223,24 @@ class _Run:
         self.progress("done", path.name, file)
         return file
 
+    def _base_name(self, artifact: Artifact, template: str) -> str:
+        target = Target(artifact.goos, artifact.goarch, artifact.variant, artifact.variant_var)
+        return archives.render_name(template, name=self.name, version=self.source.version, goos=target.goos,
+                                    goarch=target.goarch, variant_token=target.variant_token, target=target.name)
+
+    def _check_unique_names(self, built: tuple[Artifact, ...], template: str) -> None:
+        seen: dict[str, str] = {}
+        for artifact in built:
+            base = self._base_name(artifact, template)
+            archives.archive_format(artifact.goos, self.config.formats)  # a bad format override fails here, first
+            if base in seen:
+                raise UsageError(f"The release name template {template!r} gives {seen[base]} and {artifact.target} "
+                                 "the same archive name; add {os}, {arch} and {variant} to it.")
+            seen[base] = artifact.target
+
     def _archive(self, artifact: Artifact, template: str, extras: tuple[Path, ...], staging: Path) -> None:
         target = Target(artifact.goos, artifact.goarch, artifact.variant, artifact.variant_var)
-        base = archives.render_name(template, name=self.name, version=self.source.version, goos=target.goos,
-                                    goarch=target.goarch, variant_token=target.variant_token, target=target.name)
+        base = self._base_name(artifact, template)
         fmt = archives.archive_format(target.goos, self.config.formats)
         assert artifact.path is not None
         entries = [archives.Entry(self.name + target.exe_suffix, artifact.path, executable=True)]

@@ -15,11 +15,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from gocross.binary.model import BinaryInfo, Module
+from gocross.errors import ReleaseFailed
 
 # One fixed namespace for gocross's serial numbers (uuid5 of it and the released binary's hash).
 _NAMESPACE = uuid.UUID("7b2f4d52-2a4c-4a51-9d2e-6f1c2f9e1a01")
 SBOM_FORMAT = "cyclonedx"
 SBOM_SUFFIX = ".cdx.json"
+
+
+def require_cyclonedx() -> None:
+    """ReleaseFailed, before any work, when the SBOM library is missing (it comes with gocross[release])."""
+    import importlib.util
+
+    if importlib.util.find_spec("cyclonedx") is None or importlib.util.find_spec("packageurl") is None:
+        raise ReleaseFailed("cyclonedx-python-lib, which writes the SBOMs, is not installed; run "
+                            "`pip install 'gocross[release]'` (or pass --no-sbom).")
 
 
 def _purl(module: Module) -> Any:
