@@ -59,7 +59,10 @@ def _release_files(folder: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def amd64_release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
     """The post's server released for linux/amd64 (the host: its standard library is in the test GOCACHE)."""
-    repo = _hello_repo(tmp_path_factory.mktemp("rel") / "hello")
+    config = ('[release.package]\ndepends = ["ca-certificates"]\n'
+              'contents = [{ src = "hello.service", dst = "/lib/systemd/system/hello.service" }]\n')
+    repo = _hello_repo(tmp_path_factory.mktemp("rel") / "hello",
+                       extra={"gocross.toml": config, "hello.service": "[Service]\nExecStart=/usr/bin/hello\n"})
     proc = gocross("release", repo, "--target", "linux/amd64", "--json")
     assert proc.returncode == 0, proc.stderr
     return repo / "dist", json.loads(proc.stdout)
@@ -89,17 +92,20 @@ def test_deb_and_rpm_read_by_their_own_tools(amd64_release: tuple[Path, dict[str
     info = subprocess.run(["dpkg-deb", "--info", str(dist / "hello_1.2.3_amd64.deb")], capture_output=True,
                           text=True, check=True).stdout
     assert " Package: hello" in info and " Version: 1.2.3" in info and " Architecture: amd64" in info
+    assert " Depends: ca-certificates" in info
     contents = subprocess.run(["dpkg-deb", "--contents", str(dist / "hello_1.2.3_amd64.deb")],
                               capture_output=True, text=True, check=True).stdout
     line = next(ln for ln in contents.splitlines() if ln.endswith("./usr/bin/hello"))
     assert line.startswith("-rwxr-xr-x root/root"), line
+    unit = next(ln for ln in contents.splitlines() if ln.endswith("./lib/systemd/system/hello.service"))
+    assert unit.startswith("-rw-r--r-- root/root"), unit
     rpm = subprocess.run(["rpm", "-qip", str(dist / "hello-1.2.3-1.x86_64.rpm")], capture_output=True, text=True,
                          check=True).stdout
     fields = {k.strip(): v.strip() for k, _, v in (ln.partition(":") for ln in rpm.splitlines()) if v}
     assert (fields["Name"], fields["Version"], fields["Architecture"]) == ("hello", "1.2.3", "x86_64")
     files = subprocess.run(["rpm", "-qlp", str(dist / "hello-1.2.3-1.x86_64.rpm")], capture_output=True, text=True,
                            check=True).stdout.split()
-    assert files == ["/usr/bin/hello"]
+    assert files == ["/lib/systemd/system/hello.service", "/usr/bin/hello"]
 
 
 def test_release_from_a_build_reuses_it_and_is_identical(amd64_release: tuple[Path, dict[str, object]],
