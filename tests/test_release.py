@@ -140,6 +140,11 @@ def test_bad_inputs_are_one_sentence_and_write_nothing(amd64_release: tuple[Path
         assert_clean_error(proc, code, needle)
         assert _listing(dist) == before, args  # nothing half written, nothing replaced
         assert not list(dist.glob(".gocross-release-*"))
+    changed = tmp_path / "changed"
+    shutil.copytree(dist, changed)
+    (changed / "hello_linux_amd64").write_bytes(b"not the binary that was built")
+    assert_clean_error(gocross("release", "--from", changed, "--no-packages"), 5, "changed since it was built")
+    assert not [p for p in changed.iterdir() if p.name.startswith(".gocross-release-")]
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     assert_clean_error(gocross("release", "--from", dist, "--out", blocker / "dist"), 4, "Cannot write")
@@ -169,7 +174,8 @@ def test_a_failed_target_releases_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 5 and "Traceback" not in proc.stderr
     assert " failed  windows/amd64" in proc.stderr  # the build's progress line
     assert proc.stderr.splitlines()[-1].startswith("gocross: error: Nothing was released: 1 target(s) did not "
-                                                   "build (windows/amd64)")
+                                                   "build (windows/amd64) — windows/amd64: ")
+    assert "undefined: hello" in proc.stderr.splitlines()[-1]
     made = sorted(p.name for p in (repo / "dist").iterdir())
     assert not [n for n in made if n.endswith((".tar.gz", ".zip", ".deb", ".rpm", ".apk", ".txt", ".json"))
                 and n not in ("artifacts.json", ".gocross-state.json")], made

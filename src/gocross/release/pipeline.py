@@ -142,8 +142,10 @@ def _releasable(manifest: Manifest) -> tuple[Artifact, ...]:
     bad = [a for a in manifest.artifacts if a.status in (ArtifactStatus.FAILED, ArtifactStatus.CANCELLED)]
     if bad or manifest.cancelled:
         names = ", ".join(a.target for a in bad) or "the build was cancelled"
-        raise BuildFailed(f"Nothing was released: {len(bad)} target(s) did not build ({names}); fix the build "
-                          "(see `gocross build`) and release again.")
+        first = next((a for a in bad if a.error), None)
+        why = f" — {first.target}: {first.error.strip().splitlines()[-1]}" if first and first.error else ""
+        raise BuildFailed(f"Nothing was released: {len(bad)} target(s) did not build ({names}){why}; fix the "
+                          "build (see `gocross build`) and release again.")
     built = manifest.built
     missing = [a.target for a in built if a.path is None or not a.path.is_file()]
     if missing:
@@ -243,6 +245,9 @@ class _Run:
         base = self._base_name(artifact, template)
         fmt = archives.archive_format(target.goos, self.config.formats)
         assert artifact.path is not None
+        if sha256_file(artifact.path) != artifact.sha256:  # the SBOM and checksums must describe these bytes
+            raise BuildFailed(f"{artifact.path} changed since it was built (its sha256 is not the one in "
+                              "artifacts.json); build again before releasing.")
         entries = [archives.Entry(self.name + target.exe_suffix, artifact.path, executable=True)]
         entries += [archives.Entry(p.name, p) for p in extras]
         path = staging / f"{base}.{fmt}"
