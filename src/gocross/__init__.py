@@ -44,6 +44,11 @@ _EXPORTS: dict[str, str] = {
     "test": "gocross.gotest",
     "TestOptions": "gocross.gotest",
     "TestRun": "gocross.gotest",
+    # `gocross release` is gocross.release.release (the subpackage holds the name `gocross.release`)
+    "ReleaseOptions": "gocross.release.pipeline",
+    "ReleaseResult": "gocross.release.pipeline",
+    "ReleaseFile": "gocross.artifacts",
+    "ReleaseKind": "gocross.artifacts",
 }
 
 

@@ -99,6 +99,44 @@ class Artifact:
         return cls(**kw)
 
 
+class ReleaseKind(StrEnum):
+    """What one file ``gocross release`` wrote is."""
+
+    ARCHIVE = "archive"
+    CHECKSUMS = "checksums"
+    SBOM = "sbom"
+    PACKAGE = "package"
+    SIGNATURE = "signature"
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    """One file of a release, with the target it came from (None for the checksums file and its signatures).
+
+    ``format`` says which of its kind: "tar.gz"/"zip", "cyclonedx", "deb"/"rpm"/"apk", "gpg"/"ssh", "sha256".
+    """
+
+    kind: ReleaseKind
+    format: str
+    path: Path
+    size: int
+    sha256: str
+    target: str | None
+
+    def to_json(self, base: Path) -> dict[str, Any]:
+        return {"kind": str(self.kind), "format": self.format, "path": os.path.relpath(self.path, base),
+                "size": self.size, "sha256": self.sha256, "target": self.target}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], base: Path) -> ReleaseFile:
+        """A manifest's release entry back as a ReleaseFile; ValueError/KeyError if malformed."""
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown release key(s) {', '.join(unknown)}")
+        return cls(ReleaseKind(data["kind"]), str(data["format"]), (base / data["path"]).resolve(),
+                   int(data["size"]), str(data["sha256"]), data["target"])
+
+
 @dataclass(frozen=True)
 class Manifest:
     """``artifacts.json`` as read back: what built it, and the artifacts in target order."""
@@ -111,6 +149,7 @@ class Manifest:
     artifacts: tuple[Artifact, ...]
     shard: Mapping[str, Any] | None = None  # a partial manifest's slice (gocross.shard.shard_record)
     merged: Mapping[str, Any] | None = None  # what `gocross merge` joined into this one (gocross.merge)
+    release: tuple[ReleaseFile, ...] = ()  # what `gocross release` made from the artifacts (none: not released)
 
     @property
     def built(self) -> tuple[Artifact, ...]:
@@ -126,10 +165,18 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_manifest(out_dir: Path, artifacts: Iterable[Artifact], meta: Mapping[str, Any]) -> Path:
-    """Write artifacts.json atomically, entries sorted by target so the file is deterministic."""
+def write_manifest(out_dir: Path, artifacts: Iterable[Artifact], meta: Mapping[str, Any],
+                   release: Iterable[ReleaseFile] = ()) -> Path:
+    """Write artifacts.json atomically, entries sorted by target so the file is deterministic.
+
+    ``release`` (the files `gocross release` made) is written as a "release" list, sorted by path, only when
+    there is one, so a plain build's manifest keeps its shape.
+    """
     entries = sorted((a.to_json(out_dir) for a in artifacts), key=lambda e: e["target"])
     document = {**meta, "artifacts": entries}
+    released = sorted((r.to_json(out_dir) for r in release), key=lambda e: e["path"])
+    if released:
+        document["release"] = released
     path = out_dir / MANIFEST_NAME
     try:
         atomic_write(path, json.dumps(document, indent=2) + "\n")
@@ -144,8 +191,10 @@ def read_manifest(dist: Path) -> Manifest:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         artifacts = tuple(Artifact.from_json(entry, path.parent) for entry in document["artifacts"])
+        release = tuple(ReleaseFile.from_json(entry, path.parent) for entry in document.get("release", ()))
         return Manifest(path.resolve(), str(document["gocross"]), str(document["go"]), str(document["package"]),
-                        bool(document["cancelled"]), artifacts, document.get("shard"), document.get("merged"))
+                        bool(document["cancelled"]), artifacts, document.get("shard"), document.get("merged"),
+                        release)
     except FileNotFoundError:
         raise UsageError(f"No {MANIFEST_NAME} in {dist}; run `gocross build` first or pass its --out folder.") \
             from None

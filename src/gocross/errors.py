@@ -75,3 +75,9 @@ class RunTimeout(GocrossError):
     """A program under a runner did not finish within its time limit and was killed."""
 
     exit_code = 124
+
+
+class ReleaseFailed(GocrossError):
+    """`gocross release` could not finish: a packager or signer is missing or failed; nothing was written."""
+
+    exit_code = 8

@@ -50,6 +50,15 @@ class ZigVariant:
 
 
 @dataclass(frozen=True)
+class PackageArches:
+    """One architecture's names in the three Linux package formats (a per-variant override of Arch's)."""
+
+    deb: str | None
+    rpm: str | None
+    apk: str | None
+
+
+@dataclass(frozen=True)
 class Arch:
     """One GOARCH and what each part of gocross needs to know about it."""
 
@@ -70,6 +79,19 @@ class Arch:
     zig_gnu_missing: str | None = None  # why zig cannot build a glibc cgo binary, when it cannot
     wine: str | None = None  # "wine64" or "wine32": which wine runs windows/<this arch>
     mingw: str | None = None  # MinGW gcc's triple (<triple>-gcc), the other compiler of the wine shim
+    # Linux package architecture names (None: that distribution family has no port for it), for the
+    # default variant; ``package_variants`` overrides them per variant (GOARM=5/6 are armel/armv6hl/armhf).
+    deb: str | None = None  # Debian's dpkg architecture
+    rpm: str | None = None  # RPM's arch (Fedora/openSUSE spelling)
+    apk: str | None = None  # Alpine's arch
+    package_variants: Mapping[str, PackageArches] = field(default_factory=dict)
+
+    def package_arch(self, kind: str, variant: str | None = None) -> str | None:
+        """The architecture name of package format ``kind`` ("deb", "rpm", "apk") for this GOARCH/variant."""
+        override = self.package_variants.get(variant) if variant else None
+        record = override or PackageArches(self.deb, self.rpm, self.apk)
+        value: str | None = getattr(record, kind)
+        return value
 
 
 _RV_BITMANIP = "zba=true,zbb=true,zbs=true"
@@ -77,23 +99,25 @@ _POWER = {"power8": "power8", "power9": "power9", "power10": "power10"}
 
 
 def _mips(goarch: str, bits: Literal[32, 64], endian: Endian, qemu: str, libc: str, triple: str,
-          zig: str) -> Arch:
+          zig: str, apk: str | None = None) -> Arch:
     # zig names the 32-bit o32 ABI by its float ABI (mips-linux-gnueabihf; plain mips-linux-gnu has no libc
     # headers); GOMIPS=softfloat gets the soft-float triple, for which Debian has no cross libc.
     abi = "abi64" if bits == 64 else "eabihf"
     soft = {} if bits == 64 else {"softfloat": ZigVariant(f"{zig}-linux-gnueabi", f"{zig}-linux-musleabi")}
     return Arch(goarch, ElfIdent(bits, endian, 8), "MIPS", qemu=qemu, cross_libc=CrossLibc(libc, triple),
                 zig_gnu=f"{zig}-linux-gnu{abi}", zig_musl=f"{zig}-linux-musl{abi}",
-                zig_variants=MappingProxyType(soft))
+                zig_variants=MappingProxyType(soft), deb=zig, rpm=zig, apk=apk)
 
 
 ARCHES: Mapping[str, Arch] = MappingProxyType({a.goarch: a for a in (
     Arch("amd64", ElfIdent(64, "little", 62), "x86-64", uname=("x86_64", "amd64"), also_native=("386",),
          qemu="x86_64", cross_libc=CrossLibc("libc6-amd64-cross", "x86_64-linux-gnu"), zig_gnu="x86_64-linux-gnu",
-         zig_musl="x86_64-linux-musl", zig_windows="x86_64-windows-gnu", wine="wine64", mingw="x86_64-w64-mingw32"),
+         zig_musl="x86_64-linux-musl", zig_windows="x86_64-windows-gnu", wine="wine64", mingw="x86_64-w64-mingw32",
+         deb="amd64", rpm="x86_64", apk="x86_64"),
     Arch("386", ElfIdent(32, "little", 3), "x86 (32-bit)", uname=("i386", "i686"),
          cross_libc=CrossLibc("libc6-i386-cross", "i686-linux-gnu"), zig_gnu="x86-linux-gnu",
-         zig_musl="x86-linux-musl", zig_windows="x86-windows-gnu", wine="wine32", mingw="i686-w64-mingw32"),
+         zig_musl="x86-linux-musl", zig_windows="x86-windows-gnu", wine="wine32", mingw="i686-w64-mingw32",
+         deb="i386", rpm="i386", apk="x86"),
     Arch("arm", ElfIdent(32, "little", 40), "32-bit ARM", uname=("armv7l", "armv6l"), qemu="arm",
          qemu_cpus=MappingProxyType({"5": "arm926", "6": "arm1176", "7": "cortex-a7"}),
          cross_libc=CrossLibc("libc6-armhf-cross", "arm-linux-gnueabihf"), zig_gnu="arm-linux-gnueabihf",
@@ -102,29 +126,33 @@ ARCHES: Mapping[str, Arch] = MappingProxyType({a.goarch: a for a in (
              "5": ZigVariant("arm-linux-gnueabi", "arm-linux-musleabi", "arm926ej_s",
                              CrossLibc("libc6-armel-cross", "arm-linux-gnueabi")),
              "6": ZigVariant(mcpu="arm1176jzf_s"),
-         })),
+         }), deb="armhf", rpm="armv7hl", apk="armv7",
+         package_variants=MappingProxyType({"5": PackageArches("armel", "armv5tel", None),
+                                            "6": PackageArches("armhf", "armv6hl", "armhf")})),
     Arch("arm64", ElfIdent(64, "little", 183), "AArch64", uname=("aarch64", "arm64"), also_native=("arm",),
          qemu="aarch64", qemu_cpus=MappingProxyType({"v8.0": "cortex-a57", "v8.1": "neoverse-n1",
                                                      "v8.2": "neoverse-n1"}),
          cross_libc=CrossLibc("libc6-arm64-cross", "aarch64-linux-gnu"), zig_gnu="aarch64-linux-gnu",
-         zig_musl="aarch64-linux-musl", zig_windows="aarch64-windows-gnu"),
+         zig_musl="aarch64-linux-musl", zig_windows="aarch64-windows-gnu", deb="arm64", rpm="aarch64",
+         apk="aarch64"),
     Arch("loong64", ElfIdent(64, "little", 258), "LoongArch", uname=("loongarch64",), qemu="loongarch64",
          # Debian 12 has no cross libc
-         zig_gnu="loongarch64-linux-gnu", zig_musl="loongarch64-linux-musl", glibc_first="2.36"),
+         zig_gnu="loongarch64-linux-gnu", zig_musl="loongarch64-linux-musl", glibc_first="2.36",
+         deb="loong64", rpm="loongarch64", apk="loongarch64"),
     _mips("mips", 32, "big", "mips", "libc6-mips-cross", "mips-linux-gnu", "mips"),
     _mips("mipsle", 32, "little", "mipsel", "libc6-mipsel-cross", "mipsel-linux-gnu", "mipsel"),
-    _mips("mips64", 64, "big", "mips64", "libc6-mips64-cross", "mips64-linux-gnuabi64", "mips64"),
+    _mips("mips64", 64, "big", "mips64", "libc6-mips64-cross", "mips64-linux-gnuabi64", "mips64", "mips64"),
     _mips("mips64le", 64, "little", "mips64el", "libc6-mips64el-cross", "mips64el-linux-gnuabi64", "mips64el"),
     Arch("ppc64", ElfIdent(64, "big", 21), "64-bit PowerPC", uname=("ppc64",), qemu="ppc64",
          qemu_cpus=MappingProxyType(_POWER), cross_libc=CrossLibc("libc6-ppc64-cross", "powerpc64-linux-gnu"),
-         zig_musl="powerpc64-linux-musl",
+         zig_musl="powerpc64-linux-musl", deb="ppc64", rpm="ppc64",
          zig_gnu_missing="zig ships no glibc for big-endian ppc64 (its ELFv1 ABI); build it with --libc musl"),
     Arch("ppc64le", ElfIdent(64, "little", 21), "64-bit PowerPC (little-endian)", uname=("ppc64le",),
          qemu="ppc64le", qemu_cpus=MappingProxyType(_POWER),
          cross_libc=CrossLibc("libc6-ppc64el-cross", "powerpc64le-linux-gnu"), zig_gnu="powerpc64le-linux-gnu",
          # glibc got ppc64le in 2.19, but zig's clang uses the IEEE 128-bit long double, whose glibc functions
          # (__vfprintfieee128 …, even runtime/cgo calls them) arrived in 2.32: older ones fail to link here.
-         zig_musl="powerpc64le-linux-musl", glibc_first="2.32"),
+         zig_musl="powerpc64le-linux-musl", glibc_first="2.32", deb="ppc64el", rpm="ppc64le", apk="ppc64le"),
     Arch("riscv64", ElfIdent(64, "little", 243), "RISC-V 64", uname=("riscv64",), qemu="riscv64",
          qemu_cpus=MappingProxyType({
              "rva20u64": "rv64,zba=false,zbb=false,zbs=false",
@@ -133,10 +161,10 @@ ARCHES: Mapping[str, Arch] = MappingProxyType({a.goarch: a for a in (
              "rva23u64": f"rv64,v=true,vext_spec=v1.0,vlen=128,{_RV_BITMANIP}",
          }),
          cross_libc=CrossLibc("libc6-riscv64-cross", "riscv64-linux-gnu"), zig_gnu="riscv64-linux-gnu",
-         zig_musl="riscv64-linux-musl", glibc_first="2.27"),
+         zig_musl="riscv64-linux-musl", glibc_first="2.27", deb="riscv64", rpm="riscv64", apk="riscv64"),
     Arch("s390x", ElfIdent(64, "big", 22), "IBM Z (s390x)", uname=("s390x",), qemu="s390x",
          cross_libc=CrossLibc("libc6-s390x-cross", "s390x-linux-gnu"), zig_gnu="s390x-linux-gnu",
-         zig_musl="s390x-linux-musl"),
+         zig_musl="s390x-linux-musl", deb="s390x", rpm="s390x", apk="s390x"),
     Arch("wasm", None, "WebAssembly"),
 )})
 
@@ -264,6 +292,7 @@ __all__ = [
     "CrossLibc",
     "ElfIdent",
     "HeaderMachine",
+    "PackageArches",
     "ZigVariant",
     "arch",
     "cross_libc_for",

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "merge": "gocross.cli.merge_cmd:merge",
     "ci": "gocross.cli.ci_cmd:ci",
     "cacheprog": "gocross.cli.ci_cmd:cacheprog",
+    "release": "gocross.cli.release_cmd:release",
 }
 
 
