@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gocross.errors import ConfigError
+from gocross.safefs import quoted
 
 CONFIG_NAME = "gocross.toml"
 
@@ -75,10 +76,12 @@ def _parse(path: Path) -> Config:
     for key, value in data.items():
         expected = _TYPES.get(key)
         if expected is None:
-            raise ConfigError(f"{path}: unknown key {key!r}; known keys are {', '.join(_TYPES)}.")
+            raise ConfigError(f"{path}: unknown key {quoted(key)}; known keys are {', '.join(_TYPES)}.")
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{path}: {key!r} has the wrong type ({type(value).__name__}); see the README.")
-    sets = {str(k): _strings(path, f"sets.{k}", v) for k, v in data.get("sets", {}).items()}
+    if "jobs" in data and data["jobs"] < 1:
+        raise ConfigError(f"{path}: 'jobs' is {data['jobs']}; it must be 1 or more.")
+    sets = {str(k): _strings(path, f"sets.{quoted(k)}", v) for k, v in data.get("sets", {}).items()}
     tags = data.get("tags")
     return Config(
         path=path,

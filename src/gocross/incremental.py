@@ -98,7 +98,7 @@ class State:
         self.out_dir = out_dir
         self.path = out_dir / STATE_NAME
         self.entries: dict[str, dict[str, Any]] = {}
-        with contextlib.suppress(OSError, ValueError, TypeError):
+        with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
             self.entries = _valid_entries(json.loads(self.path.read_text(encoding="utf-8")))
 
     def lookup(self, output: Path, key: str | None) -> Artifact | None:

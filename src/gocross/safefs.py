@@ -72,6 +72,12 @@ def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
     return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text)} characters)"
 
 
+def shortened(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``str(value)`` cut to its first ``limit`` characters (…), unquoted, on one line."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def name_problem(name: str, reserved: frozenset[str] = frozenset()) -> str | None:
     """Why ``name`` cannot be a file directly inside an output folder, or None when it can.
 
