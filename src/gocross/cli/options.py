@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gocross.safefs import quoted
 
+# click.ParamType is generic only in newer click releases: subscripted for the type checker alone.
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[float]
+else:
+    _ParamType = click.ParamType
 
-class Seconds(click.ParamType):
+
+class Seconds(_ParamType):
     """A time limit in seconds: a finite number, 0 or more (0 = no limit); nan, inf and negatives are refused."""
 
     name = "seconds"
