@@ -149,3 +149,7 @@ def test_a_huge_selector_is_refused_quickly_and_quoted_short(module: Path) -> No
 
 def test_a_file_given_as_the_package_directory_says_so(module: Path) -> None:
     assert_clean_error(gocross("build", module / "main.go"), 2, "is a file, not a package directory")
+
+
+def test_a_file_given_to_test_as_its_directory_says_so(module: Path) -> None:
+    assert_clean_error(gocross("test", "-C", module / "main.go"), 2, "is a file, not a package directory")
