@@ -5,6 +5,7 @@ gocross's own temporaries on a full disk, and --out values that are no folder.""
 from __future__ import annotations
 
 import os
+import re
 import resource
 import shutil
 import signal
@@ -15,10 +16,14 @@ from pathlib import Path
 import pytest
 from tests.conftest import write_module
 from tests.helpers import assert_clean_error, gocross
+from tests.recorded import recorded_toolchain
 
 from gocross.artifacts import read_manifest, sha256_file
 from gocross.builder import TMP_MARK, build
-from gocross.plan import BuildOptions
+from gocross.errors import UsageError
+from gocross.plan import BuildOptions, make_plan
+
+RECORDED = recorded_toolchain()
 
 PRINTS = """
 package main
@@ -47,26 +52,35 @@ def _module(root: Path, text: str = "one") -> Path:
     ("{name:%}", "cannot be filled in"),
     ("{0}", "unknown field(s) 0"),
 ])
-def test_a_bad_name_template_is_one_line_before_anything_is_built(tmp_path: Path, template: str,
+def test_a_bad_name_template_is_refused_before_anything_is_built(tmp_path: Path, template: str,
                                                                   needle: str) -> None:
     mod = _module(tmp_path / "m")
-    proc = gocross("build", mod, "-t", "linux/amd64", "--name", template, "-o", tmp_path / "out")
-    assert_clean_error(proc, 2, needle)
+    with pytest.raises(UsageError, match=re.escape(needle)) as caught:
+        make_plan(RECORDED, BuildOptions(package_dir=mod, targets=("linux/amd64",), name_template=template,
+                                         out_dir=tmp_path / "out"), 2)
+    assert "\n" not in str(caught.value)
     assert not [p for p in (tmp_path / "out").iterdir()], "something was written before the error"
     assert not (tmp_path / "x_amd64").exists() and not Path("/tmp/abs_amd64").exists()
+
+
+def test_a_bad_name_template_on_the_command_line_is_one_line(tmp_path: Path) -> None:
+    mod = _module(tmp_path / "m")
+    assert_clean_error(gocross("build", mod, "-t", "linux/amd64", "--name", "../{name}"), 2, "is a path")
 
 
 def test_a_template_from_gocross_toml_is_checked_too(tmp_path: Path) -> None:
     mod = _module(tmp_path / "m")
     (mod / "gocross.toml").write_text('name = "../{name}"\n')
-    assert_clean_error(gocross("build", mod, "-t", "linux/amd64"), 2, "is a path, not a file name")
+    with pytest.raises(UsageError, match="is a path, not a file name"):
+        make_plan(RECORDED, BuildOptions(package_dir=mod, targets=("linux/amd64",)), 2)
 
 
 def test_an_error_quotes_at_most_80_characters_of_the_template(tmp_path: Path) -> None:
     mod = _module(tmp_path / "m")
-    proc = gocross("build", mod, "-t", "linux/amd64", "--name", "{name" + "x" * 5000)
-    assert_clean_error(proc, 2, "is malformed", "(5005 characters)")
-    assert len(proc.stderr) < 400
+    with pytest.raises(UsageError, match="is malformed") as caught:
+        make_plan(RECORDED, BuildOptions(package_dir=mod, targets=("linux/amd64",),
+                                         name_template="{name" + "x" * 5000), 2)
+    assert "(5005 characters)" in str(caught.value) and len(str(caught.value)) < 400
 
 
 def _built_once(tmp_path: Path) -> tuple[Path, Path]:
