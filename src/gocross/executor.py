@@ -38,6 +38,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, TypeVar
 
+from gocross.interrupts import Terminated as Terminated  # re-exported: the executor's cancel is its cleanup
+from gocross.interrupts import interrupt_signal
+
 T = TypeVar("T")
 
 # Lines a runner (not the program) writes to stderr.
@@ -55,24 +58,6 @@ TOKEN_VAR = "GOCROSS_RUN_TOKEN"  # in every child's environment: finds its desce
 _SERIAL = itertools.count(1)
 
 Sink = Callable[[bytes], None]
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGINT, SIGTERM or SIGHUP arrived: handled exactly as Ctrl-C (a KeyboardInterrupt), with its number.
-
-    Everything that cleans up on Ctrl-C (the executor's cancel, the builder's manifest of finished targets,
-    a run's kill of its process tree) catches KeyboardInterrupt, so one signal policy covers every command;
-    ``cli.main`` exits with 128 + ``signum``.
-    """
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def interrupt_signal(exc: BaseException) -> int:
-    """The signal a KeyboardInterrupt stands for (SIGINT unless it is a :class:`Terminated`)."""
-    return exc.signum if isinstance(exc, Terminated) else int(signal.SIGINT)
 
 
 class Tail:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -97,30 +96,6 @@ def name_problem(name: str, reserved: frozenset[str] = frozenset()) -> str | Non
     if size > MAX_NAME_BYTES:
         return f"is {size} bytes long; names are at most {MAX_NAME_BYTES} bytes"
     return None
-
-
-def child_path(folder: Path, name: str, reserved: frozenset[str] = frozenset()) -> Path:
-    """``folder / name`` for a name :func:`name_problem` accepts; ValueError with the reason otherwise."""
-    problem = name_problem(name, reserved)
-    if problem is not None:
-        raise ValueError(problem)
-    return folder / name
-
-
-def regular_or_absent(path: Path) -> os.stat_result | None:
-    """``lstat(path)`` if it is a regular file (never following a link), None if nothing is there; ValueError
-    naming what it is when it is a directory, a link, a FIFO or a device."""
-    try:
-        st = path.lstat()
-    except FileNotFoundError:
-        return None
-    if stat.S_ISREG(st.st_mode):
-        return st
-    raise ValueError(_KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file"))
-
-
-_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFLNK: "a symbolic link", stat.S_IFIFO: "a FIFO",
-          stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
 
 
 @contextlib.contextmanager

@@ -3,7 +3,7 @@
 ``main`` is the entry point and the only place a GocrossError becomes a message and an exit code. The click
 command tree lives in :mod:`gocross.cli.root` (sub-commands are imported lazily from there).
 
-One signal policy: SIGINT, SIGTERM and SIGHUP all raise :class:`gocross.executor.Terminated` (a
+One signal policy: SIGINT, SIGTERM and SIGHUP all raise :class:`gocross.interrupts.Terminated` (a
 KeyboardInterrupt) in the main thread, so every command cleans up after each of them exactly as after Ctrl-C
 (children's process trees stopped, temporaries removed, the manifest of finished targets written) and exits
 with 128 + the signal's number. A signal ignored when gocross started (``nohup``, a background job's SIGINT)
@@ -19,6 +19,7 @@ import sys
 from types import FrameType
 
 from gocross.errors import GocrossError
+from gocross.interrupts import Terminated
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _raised = False
@@ -30,8 +31,6 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     if _raised:
         return
     _raised = True
-    from gocross.executor import Terminated
-
     raise Terminated(signum)
 
 
@@ -59,10 +58,13 @@ def _interrupted(exc: KeyboardInterrupt) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: parse, run, and turn a GocrossError into ``gocross: error: …`` and its exit code."""
+    global _raised
     try:
         code = _main(argv)
     except KeyboardInterrupt as exc:  # also one that arrives while an error is being reported
         code = _interrupted(exc)
+    finally:
+        _raised = True  # the work is over: a signal now is absorbed, not a KeyboardInterrupt at exit
     sys.exit(code)
 
 
