@@ -15,14 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gocross.errors import OutputError, UsageError
-from gocross.safefs import atomic_write
+from gocross.safefs import atomic_write, quoted, shortened
 
 if TYPE_CHECKING:
     from gocross.targets import Target
@@ -89,14 +89,45 @@ class Artifact:
     @classmethod
     def from_json(cls, data: Mapping[str, Any], base: Path) -> Artifact:
         """A manifest entry back as an Artifact, its path made absolute against ``base``; ValueError if malformed."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"an artifact entry is a {type(data).__name__}, not an object")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown key(s) {', '.join(unknown)}")
+            raise ValueError(f"unknown key(s) {quoted(', '.join(map(str, unknown)))}")
+        missing = sorted(k for k in _REQUIRED if k not in data)
+        if missing:
+            raise ValueError(f"an artifact entry lacks {', '.join(missing)}")
+        for key, value in data.items():
+            if not _KEY_TYPES[key](value):
+                raise ValueError(f"{key} of {quoted(data.get('target'))} has the wrong type "
+                                 f"({type(value).__name__})")
         kw = dict(data)
-        kw["path"] = (base / kw["path"]).resolve() if kw.get("path") else None
+        kw["path"] = _inside(base, kw["path"]) if kw.get("path") else None
         kw["status"] = ArtifactStatus(kw["status"])
         return cls(**kw)
+
+
+def _is(*kinds: type) -> Callable[[Any], bool]:
+    """A type test that, as JSON has it, does not count true/false as numbers."""
+    return lambda v: isinstance(v, kinds) and (bool in kinds or not isinstance(v, bool))
+
+
+_STR, _OPT_STR = _is(str), _is(str, type(None))
+_KEY_TYPES: dict[str, Callable[[Any], bool]] = {
+    "target": _STR, "goos": _STR, "goarch": _STR, "variant": _OPT_STR, "variant_var": _OPT_STR,
+    "path": _OPT_STR, "size": _is(int, type(None)), "sha256": _OPT_STR, "seconds": _is(int, float),
+    "status": lambda v: v in set(ArtifactStatus), "error": _OPT_STR, "relinked": _is(bool, type(None)),
+    "cached": _is(bool), "inspection": _is(dict, type(None)),
+}
+_REQUIRED = ("target", "goos", "goarch", "path", "status")
+
+
+def _inside(base: Path, relative: str) -> Path:
+    """An entry's path made absolute; it must name a file inside the manifest's folder (no "..", not absolute)."""
+    if Path(relative).is_absolute() or ".." in Path(relative).parts or "\0" in relative:
+        raise ValueError(f"the path {quoted(relative)} is not inside the manifest's folder")
+    return (base / relative).resolve()
 
 
 class ReleaseKind(StrEnum):
@@ -133,7 +164,7 @@ class ReleaseFile:
         unknown = sorted(set(data) - {f.name for f in fields(cls)})
         if unknown:
             raise ValueError(f"unknown release key(s) {', '.join(unknown)}")
-        return cls(ReleaseKind(data["kind"]), str(data["format"]), (base / data["path"]).resolve(),
+        return cls(ReleaseKind(data["kind"]), str(data["format"]), _inside(base, str(data["path"])),
                    int(data["size"]), str(data["sha256"]), data["target"])
 
 
@@ -190,13 +221,20 @@ def read_manifest(dist: Path) -> Manifest:
     path = dist / MANIFEST_NAME if dist.is_dir() else dist
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or not isinstance(document.get("artifacts"), list):
+            raise ValueError("it holds no list of artifacts")
+        for key, kind in (("gocross", str), ("go", str), ("package", str), ("cancelled", bool)):
+            if not isinstance(document.get(key), kind):
+                raise ValueError(f"{key!r} is missing or not a {kind.__name__}")
         artifacts = tuple(Artifact.from_json(entry, path.parent) for entry in document["artifacts"])
+        if not isinstance(document.get("release", []), list):
+            raise ValueError("'release' is not a list")
         release = tuple(ReleaseFile.from_json(entry, path.parent) for entry in document.get("release", ()))
-        return Manifest(path.resolve(), str(document["gocross"]), str(document["go"]), str(document["package"]),
-                        bool(document["cancelled"]), artifacts, document.get("shard"), document.get("merged"),
-                        release)
+        return Manifest(path.resolve(), document["gocross"], document["go"], document["package"],
+                        document["cancelled"], artifacts, document.get("shard"), document.get("merged"), release)
     except FileNotFoundError:
         raise UsageError(f"No {MANIFEST_NAME} in {dist}; run `gocross build` first or pass its --out folder.") \
             from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{path} is not a gocross manifest ({exc}); rebuild with `gocross build`.") from None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise UsageError(f"{path} is not a gocross manifest ({shortened(exc, 200)}); rebuild with "
+                         "`gocross build`.") from None

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -24,16 +26,17 @@ from gocross.artifacts import Artifact, ArtifactStatus, sha256_file, write_manif
 from gocross.cgo import check_built, explain_failure
 from gocross.errors import BuildFailed
 from gocross.executor import Completed, Executor, output_tail
-from gocross.incremental import State, source_fingerprint, step_key
+from gocross.incremental import OutputId, State, source_fingerprint, step_key
 from gocross.log import logger
 from gocross.plan import BuildOptions, BuildPlan, BuildStep, make_plan
+from gocross.safefs import OWN_PREFIX, folder_lock
 from gocross.toolchain import Toolchain
 
 if TYPE_CHECKING:
     from gocross.binary import BinaryInfo
     from gocross.cacheprog import CacheStats
 
-TMP_MARK = ".gocross-tmp-"
+TMP_MARK = f"{OWN_PREFIX}tmp-"
 # Measured on the 2-core reference machine (benchmarks/bench_jobs.py, figures in the README): on a cold
 # cache 2 and 3 parallel `go build`s tie (51.8 s vs 51.9 s) and beat 1 (56.5 s) and 4 (54.4 s); after an
 # edit, 3 beats 2 by 3–7 % (the third fills the gaps while another build links). So: one per core, plus one.
@@ -110,7 +113,7 @@ def build(options: BuildOptions, *, toolchain: Toolchain | None = None,
     from gocross.toolchain import find_toolchain
 
     tc = toolchain or find_toolchain()
-    plan = make_plan(tc, options, options.jobs or default_jobs())
+    plan = make_plan(tc, options, default_jobs())  # --jobs, else gocross.toml's jobs, else the measured default
     result = run_plan(plan, progress)
     if plan.cache is not None:
         result = replace(result, cache=plan.cache.stats())
@@ -120,7 +123,16 @@ def build(options: BuildOptions, *, toolchain: Toolchain | None = None,
 
 
 def run_plan(plan: BuildPlan, progress: ProgressCallback | None = None) -> BuildResult:
-    """Execute a plan; on Ctrl-C, stop every compiler, keep what finished, write the manifest, re-raise."""
+    """Execute a plan; on Ctrl-C, stop every compiler, keep what finished, write the manifest, re-raise.
+
+    One build into a folder at a time (its lock): a second build waits, saying so, rather than interleave
+    its renames, state and manifest with the first's.
+    """
+    with folder_lock(plan.out_dir, logger.warning):
+        return _run_locked(plan, progress)
+
+
+def _run_locked(plan: BuildPlan, progress: ProgressCallback | None) -> BuildResult:
     started = time.monotonic()
     _remove_stale_temporaries(plan.out_dir)
     source = source_fingerprint(plan.toolchain, plan.package_dir, plan.out_dir) if plan.incremental else None
@@ -203,7 +215,9 @@ class _BuildMatrix:
 
     def _go_build_checked(self, step: BuildStep, started: float) -> Artifact:
         """``go build`` to a temporary name, check what it wrote, and only then rename it into place."""
-        tmp = step.output.with_name(f"{TMP_MARK}{os.getpid()}-{step.output.name}")
+        # An unpredictable name: nothing can be planted there for go build to write through.
+        tmp = step.output.with_name(f"{TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}-{step.output.name}")
+        before = OutputId.of(step.output)
         relink_probe = _seed_temporary(step.output, tmp)
         try:
             done = self._go_build(step, tmp)
@@ -216,10 +230,13 @@ class _BuildMatrix:
                 if step.cgo is not None:  # a zig trap gets its sentence first
                     why = "\n".join(filter(None, (explain_failure(done.stdout or b""), why)))
                 return Artifact.unbuilt(step.target, ArtifactStatus.FAILED, why, seconds)
-            relinked = relink_probe is None or tmp.stat().st_ino != relink_probe
+            after = OutputId.of(tmp)
+            relinked = relink_probe is None or after is None or after.inode != relink_probe
+            untouched = (not relinked and before is not None and after is not None
+                         and (after.size, after.mtime_ns) == (before.size, before.mtime_ns))
             with self.lock:
-                known = None if relinked else self.state.same_file(step.output)
-            if known is not None:  # Go kept the very file we recorded: its hash and inspection still hold
+                known = self.state.same_file(step.output, before) if untouched else None
+            if known is not None:  # Go kept the very file we recorded, unedited: its hash and inspection hold
                 tmp.replace(step.output)
                 return replace(known, seconds=seconds, relinked=False, cached=False)
             info, mismatch = _verify(step, tmp)
@@ -243,7 +260,10 @@ class _BuildMatrix:
 def _seed_temporary(output: Path, tmp: Path) -> int | None:
     """Hard-link the previous output to the temporary name so Go can see it is up to date; return its inode.
 
-    Only a Go binary is offered: Go refuses to overwrite an existing file that is not an object file.
+    Only a Go binary is offered (Go refuses to overwrite an existing file that is not an object file), and
+    only a regular file with no other name: Go may copy its new output *into* the file at ``-o`` (when its
+    work directory is on another filesystem), so a link planted at the output's name (a symlink, or a hard
+    link to a file elsewhere) must never be handed to it — that file would be overwritten.
     """
     from gocross.binary import inspect_record
     from gocross.errors import InspectError
@@ -251,10 +271,13 @@ def _seed_temporary(output: Path, tmp: Path) -> int | None:
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
     try:
+        st = output.lstat()
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            return None
         if not inspect_record(output, runs_here=False)["is_go"]:
             return None
-        os.link(output, tmp)
-        return tmp.stat().st_ino
+        os.link(output, tmp, follow_symlinks=False)
+        return tmp.lstat().st_ino
     except (OSError, InspectError):
         return None
 

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from gocross.errors import ConfigError
+from gocross.safefs import quoted
 
 CONFIG_NAME = "gocross.toml"
 
@@ -134,7 +135,9 @@ def _parse(path: Path) -> Config:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path} cannot be read as TOML ({exc}); fix the file or remove it.") from None
     _check_types(path, "", data, _TYPES)
-    sets = {str(k): _strings(path, f"sets.{k}", v) for k, v in data.get("sets", {}).items()}
+    if "jobs" in data and data["jobs"] < 1:
+        raise ConfigError(f"{path}: 'jobs' is {data['jobs']}; it must be 1 or more.")
+    sets = {str(k): _strings(path, f"sets.{quoted(k)}", v) for k, v in data.get("sets", {}).items()}
     tags = data.get("tags")
     return Config(
         path=path,
@@ -165,7 +168,7 @@ def _check_types(path: Path, prefix: str, data: dict[str, Any], types: dict[str,
     for key, value in data.items():
         expected = types.get(key)
         if expected is None:
-            raise ConfigError(f"{path}: unknown key {prefix + key!r}; known keys are {', '.join(types)}.")
+            raise ConfigError(f"{path}: unknown key {quoted(prefix + key)}; known keys are {', '.join(types)}.")
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{path}: {prefix + key!r} has the wrong type ({type(value).__name__}); "
                               "see the README.")

@@ -7,7 +7,14 @@ are the single-process primitives it is built on (``gocross run`` uses them dire
 
 Why not ``subprocess.run``: a timed-out program must be killed with everything it started (qemu, node and
 the wasmtime child are parents of the real program's threads or children), so each run gets its own session
-and the whole group is killed. And the runner's own diagnostics (qemu's "uncaught target signal", its
+and the whole group is killed. A descendant that left the group (``setsid``, a daemon) is still found: every
+child gets a unique ``GOCROSS_RUN_TOKEN`` in its environment, which its descendants inherit, and ending a run
+also kills every process whose /proc environ holds that token (one scan of /proc: ≈7 ms with ~110 processes
+on the reference machine; no cgroup or subreaper needed, and nothing else on the machine is touched).
+Output is kept as a bounded tail (:class:`Tail`, 1 MiB per stream by default), so a program printing
+gigabytes costs its last megabyte of memory, and the result says how many bytes were cut.
+
+And the runner's own diagnostics (qemu's "uncaught target signal", its
 vector-extension warnings, the wasmtime child's messages) must be kept apart from the program's stderr, so
 stderr goes through a line filter that forwards the program's bytes and collects the runner's lines.
 """
@@ -15,18 +22,24 @@ stderr goes through a line filter that forwards the program's bytes and collects
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
+import secrets
 import signal
 import subprocess
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, TypeVar
+
+from gocross.interrupts import Terminated as Terminated  # re-exported: the executor's cancel is its cleanup
+from gocross.interrupts import interrupt_signal
 
 T = TypeVar("T")
 
@@ -40,8 +53,47 @@ _KILL_GRACE = 2.0  # seconds between SIGTERM/SIGINT and SIGKILL
 _DRAIN_WAIT = 5.0  # seconds to wait for pipes to close after the group is gone
 _POLL_SECONDS = 0.2  # how often a waiting main thread wakes up to notice Ctrl-C
 DEFAULT_LANE = "default"
+OUTPUT_LIMIT = 1 << 20  # bytes of each captured stream kept (the last ones); earlier bytes are counted, dropped
+TOKEN_VAR = "GOCROSS_RUN_TOKEN"  # in every child's environment: finds its descendants, even in other sessions
+_SERIAL = itertools.count(1)
 
 Sink = Callable[[bytes], None]
+
+
+class Tail:
+    """The last ``limit`` bytes of a stream, appended chunk by chunk, and how many bytes before them were cut.
+
+    Whole chunks are dropped from the front (a deque), never a byte-wise ``del`` of a large buffer, so keeping
+    the tail of a 1 GiB stream costs no more than reading it.
+    """
+
+    def __init__(self, limit: int = OUTPUT_LIMIT) -> None:
+        self.limit = limit
+        self._chunks: deque[bytes] = deque()
+        self._size = 0
+        self._dropped = 0
+
+    def extend(self, data: bytes | bytearray) -> None:
+        if not data:
+            return
+        self._chunks.append(bytes(data))
+        self._size += len(data)
+        while self._chunks and self._size - len(self._chunks[0]) >= self.limit:
+            first = self._chunks.popleft()
+            self._size -= len(first)
+            self._dropped += len(first)
+
+    def __len__(self) -> int:
+        return min(self._size, self.limit)
+
+    @property
+    def cut(self) -> int:
+        """Bytes dropped from the front so far."""
+        return self._dropped + max(0, self._size - self.limit)
+
+    def value(self) -> bytes:
+        data = b"".join(self._chunks)
+        return data[max(0, len(data) - self.limit):]
 
 
 @dataclass(frozen=True)
@@ -55,6 +107,8 @@ class Completed:
     stderr: bytes  # the program's stderr when captured, else its last 64 KiB (runner lines removed)
     runner_lines: tuple[str, ...]
     start_error: OSError | None = None
+    stdout_cut: int = 0  # bytes dropped from the front of stdout (only its last OUTPUT_LIMIT bytes are kept)
+    stderr_cut: int = 0
 
 
 def write_stderr(data: bytes) -> None:
@@ -66,22 +120,24 @@ def write_stderr(data: bytes) -> None:
 class StderrFilter:
     """Splits a stderr byte stream into the program's bytes and the runner's lines."""
 
-    def __init__(self, sink: Sink | None, *, keep_all: bool) -> None:
+    def __init__(self, sink: Sink | None, *, keep_all: bool, limit: int = OUTPUT_LIMIT) -> None:
         self._sink = sink
-        self._keep_all = keep_all
         self._pending = b""
-        self.program = bytearray()
+        self.kept = Tail(limit if keep_all else min(limit, _STDERR_TAIL))
         self.runner_lines: list[str] = []
 
+    @property
+    def program(self) -> bytes:
+        """The program's stderr as kept (its last ``limit`` bytes when captured, else the last 64 KiB)."""
+        return self.kept.value()
+
     def emit(self, data: bytes) -> None:
-        """Pass program bytes on (to the sink) and keep them (all, or a bounded tail)."""
+        """Pass program bytes on (to the sink) and keep a bounded tail of them."""
         if not data:
             return
         if self._sink is not None:
             self._sink(data)
-        self.program += data
-        if not self._keep_all and len(self.program) > _STDERR_TAIL:
-            del self.program[: len(self.program) - _STDERR_TAIL]
+        self.kept.extend(data)
 
     def _line(self, line: bytes) -> None:
         if _RUNNER_LINE.match(line):
@@ -95,7 +151,9 @@ class StderrFilter:
         for line in lines:
             self._line(line + b"\n")
         # A partial line is forwarded at once (progress output) unless it may become a runner line.
-        if self._pending and not any(p.startswith(self._pending[: len(p)]) for p in _RUNNER_PREFIXES):
+        # A "line" that never ends is the program's output, not qemu's: it is not held back without bound.
+        maybe_runner = any(p.startswith(self._pending[: len(p)]) for p in _RUNNER_PREFIXES)
+        if self._pending and (not maybe_runner or len(self._pending) > _STDERR_TAIL):
             self.emit(self._pending)
             self._pending = b""
 
@@ -118,14 +176,44 @@ def _feed_stdin(stream: IO[bytes], data: bytes) -> None:
         stream.close()
 
 
-def kill_group(proc: subprocess.Popen[bytes], first: signal.Signals = signal.SIGTERM) -> None:
-    """Stop the run's whole process group: ``first``, then SIGKILL after a grace period."""
+def processes_with_token(token: str) -> list[int]:
+    """Live processes whose environment holds ``TOKEN_VAR=token``: a run's descendants in any session."""
+    needle = f"\0{TOKEN_VAR}={token}\0".encode()
+    found = []
+    me = os.getpid()
+    with os.scandir("/proc") as entries:
+        pids = [int(e.name) for e in entries if e.name.isdigit()]
+    for pid in pids:
+        if pid == me:
+            continue
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:  # gone, or not ours to read
+            continue
+        if needle in b"\0" + environ + b"\0":
+            found.append(pid)
+    return found
+
+
+def _signal_all(pids: Iterable[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
+
+
+def kill_group(proc: subprocess.Popen[bytes], first: int = signal.SIGTERM, token: str | None = None) -> None:
+    """Stop the run's whole process group, and with ``token`` every descendant that left it (``setsid``):
+    ``first``, then SIGKILL after a grace period."""
+    escaped = processes_with_token(token) if token else []
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, first)
+    _signal_all(escaped, first)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=_KILL_GRACE)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+    if token:
+        _signal_all(processes_with_token(token), signal.SIGKILL)
     proc.wait()
 
 
@@ -139,13 +227,18 @@ class Running:
     """A started program: its process group, the threads draining its pipes, and its stderr filter."""
 
     def __init__(self, proc: subprocess.Popen[bytes], filt: StderrFilter, capture: bool,
-                 threads: list[threading.Thread], out: bytearray, started: float) -> None:
+                 threads: list[threading.Thread], out: Tail, started: float, token: str) -> None:
         self.proc = proc
         self._filt = filt
         self._capture = capture
         self._threads = threads
         self._out = out
         self._started = started
+        self.token = token
+
+    def kill(self, first: int = signal.SIGTERM) -> None:
+        """Stop the program and everything it started, in its group or not (``first``, then SIGKILL)."""
+        kill_group(self.proc, first, self.token)
 
     @property
     def alive(self) -> bool:
@@ -157,16 +250,17 @@ class Running:
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            kill_group(self.proc)
+            self.kill()
             timed_out = True
-        except KeyboardInterrupt:
-            kill_group(self.proc, signal.SIGINT)
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: passed on to the program's whole tree
+            self.kill(interrupt_signal(exc))
+            self._finish(False)
             raise
         return self._finish(timed_out)
 
     def stop(self) -> Completed:
         """End the program now (SIGTERM, then SIGKILL), as a server is stopped after its check."""
-        kill_group(self.proc)
+        self.kill()
         return self._finish(False)
 
     def _finish(self, timed_out: bool) -> Completed:
@@ -174,6 +268,7 @@ class Running:
         # The run is over when its leader exits: nothing it left behind in its group may outlive it.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
+        _signal_all(processes_with_token(self.token), signal.SIGKILL)  # nor what it started in another session
         for thread in self._threads:
             thread.join(_DRAIN_WAIT)
         self._filt.close()
@@ -184,9 +279,11 @@ class Running:
             returncode=self.proc.returncode,
             timed_out=timed_out,
             seconds=seconds,
-            stdout=bytes(self._out) if self._capture else None,
-            stderr=bytes(self._filt.program),
+            stdout=self._out.value() if self._capture else None,
+            stderr=self._filt.program,
             runner_lines=tuple(self._filt.runner_lines),
+            stdout_cut=self._out.cut,
+            stderr_cut=self._filt.kept.cut if self._capture else 0,
         )
 
 
@@ -200,6 +297,7 @@ def start(
     filter_stderr: bool = True,
     stderr_sink: Sink | None = None,
     merge_stderr: bool = False,
+    limit: int = OUTPUT_LIMIT,
 ) -> Running:
     """Start ``argv`` in a new session (its own process group). Raises OSError when it cannot start.
 
@@ -208,22 +306,24 @@ def start(
     when ``filter_stderr``, else inherited. merge_stderr=True (with capture): stderr goes into stdout, as
     ``go build``'s diagnostics are read in the order they were written; with ``filter_stderr`` too, that one
     stream goes through the runner filter (``go test`` reads a test binary this way: one pipe, the order of
-    writing kept, qemu's own lines taken out), and ``Completed.stderr`` is its last 64 KiB.
+    writing kept, qemu's own lines taken out). Each captured stream keeps its last ``limit`` bytes
+    (``Completed.stdout_cut``/``stderr_cut`` say how many came before).
     """
     stdin = subprocess.PIPE if input is not None else (subprocess.DEVNULL if capture else None)
     started = time.monotonic()
+    token = f"{os.getpid()}.{next(_SERIAL)}.{secrets.token_hex(6)}"
     proc = subprocess.Popen(
-        list(argv), env=dict(env), cwd=cwd, stdin=stdin,
+        list(argv), env={**env, TOKEN_VAR: token}, cwd=cwd, stdin=stdin,
         stdout=subprocess.PIPE if capture else None,
         stderr=subprocess.STDOUT if merge_stderr else (subprocess.PIPE if capture or filter_stderr else None),
         start_new_session=True,
     )
-    out = bytearray()
+    out = Tail(limit)
     merged_filter = merge_stderr and filter_stderr and capture
     if merged_filter:
-        filt = StderrFilter(out.extend, keep_all=False)
+        filt = StderrFilter(out.extend, keep_all=False, limit=limit)
     else:
-        filt = StderrFilter(None if capture else (stderr_sink or write_stderr), keep_all=capture)
+        filt = StderrFilter(None if capture else (stderr_sink or write_stderr), keep_all=capture, limit=limit)
     threads = []
     if proc.stdout is not None:
         threads.append(_start_thread(_pump, proc.stdout, filt.feed if merged_filter else out.extend))
@@ -231,16 +331,17 @@ def start(
         threads.append(_start_thread(_pump, proc.stderr, filt.feed if filter_stderr else filt.emit))
     if proc.stdin is not None and input is not None:
         threads.append(_start_thread(_feed_stdin, proc.stdin, input))
-    return Running(proc, filt, capture, threads, out, started)
+    return Running(proc, filt, capture, threads, out, started, token)
 
 
 def execute(argv: Sequence[str], *, env: Mapping[str, str], timeout: float | None,
             cwd: Path | None = None, input: bytes | None = None, capture: bool = True,
-            filter_stderr: bool = True, stderr_sink: Sink | None = None, merge_stderr: bool = False) -> Completed:
+            filter_stderr: bool = True, stderr_sink: Sink | None = None, merge_stderr: bool = False,
+            limit: int = OUTPUT_LIMIT) -> Completed:
     """Run ``argv`` to completion or timeout (see :func:`start`); never raises for the program's outcome."""
     try:
-        running = start(argv, env=env, cwd=cwd, input=input, capture=capture,
-                        filter_stderr=filter_stderr, stderr_sink=stderr_sink, merge_stderr=merge_stderr)
+        running = start(argv, env=env, cwd=cwd, input=input, capture=capture, filter_stderr=filter_stderr,
+                        stderr_sink=stderr_sink, merge_stderr=merge_stderr, limit=limit)
     except OSError as exc:
         return Completed(None, False, 0.0, b"" if capture else None, b"", (), start_error=exc)
     return running.wait(timeout)
@@ -335,7 +436,7 @@ class Executor:
         for future in futures:
             future.cancel()
         for running in self.live():
-            kill_group(running.proc)
+            running.kill()
 
     def live(self) -> list[Running]:
         """The child processes started through this executor that are still tracked."""
@@ -344,7 +445,8 @@ class Executor:
 
     def start(self, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None,
               input: bytes | None = None, capture: bool = True, filter_stderr: bool = False,
-              stderr_sink: Sink | None = None, merge_stderr: bool = False) -> Running | None:
+              stderr_sink: Sink | None = None, merge_stderr: bool = False,
+              limit: int = OUTPUT_LIMIT) -> Running | None:
         """:func:`start`, tracked until :meth:`finish` (a server a check talks to); None once cancelled.
 
         Raises OSError when the program cannot start.
@@ -352,8 +454,8 @@ class Executor:
         with self._lock:  # checked under the lock: a cancel either sees this process or stops its start
             if self._cancelled.is_set():
                 return None
-            running = start(argv, env=env, cwd=cwd, input=input, capture=capture,
-                            filter_stderr=filter_stderr, stderr_sink=stderr_sink, merge_stderr=merge_stderr)
+            running = start(argv, env=env, cwd=cwd, input=input, capture=capture, filter_stderr=filter_stderr,
+                            stderr_sink=stderr_sink, merge_stderr=merge_stderr, limit=limit)
             self._live.add(running)
         return running
 
@@ -367,7 +469,7 @@ class Executor:
 
     def run(self, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None,
             timeout: float | None = None, input: bytes | None = None, filter_stderr: bool = False,
-            merge_stderr: bool = False) -> Completed | None:
+            merge_stderr: bool = False, limit: int = OUTPUT_LIMIT) -> Completed | None:
         """Run ``argv`` captured, in its own process group, to completion or ``timeout``.
 
         None when the executor was cancelled before it started; a program that cannot start is a Completed
@@ -375,7 +477,7 @@ class Executor:
         """
         try:
             running = self.start(argv, env=env, cwd=cwd, input=input, filter_stderr=filter_stderr,
-                                 merge_stderr=merge_stderr)
+                                 merge_stderr=merge_stderr, limit=limit)
         except OSError as exc:
             return Completed(None, False, 0.0, b"", b"", (), start_error=exc)
         if running is None:

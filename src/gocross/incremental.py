@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -34,19 +35,30 @@ _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__"}
 
 @dataclass(frozen=True)
 class OutputId:
-    """Who the output file is: if any of this differs, someone replaced or edited it since we built it."""
+    """Who the output file is: if any of this differs, someone replaced or edited it since we built it.
+
+    ctime is what makes an in-place edit visible: writing to a file (same inode, same size, even with its
+    mtime set back) always moves its ctime, which no user can set. The file itself is never followed
+    through a link (lstat): a link planted at the output's name is not the file we built.
+    """
 
     inode: int
     size: int
     mtime_ns: int
+    ctime_ns: int
 
     @staticmethod
     def of(path: Path) -> OutputId | None:
         try:
-            st = path.stat()
+            st = path.lstat()
         except OSError:
             return None
-        return OutputId(st.st_ino, st.st_size, st.st_mtime_ns)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return OutputId(st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    def as_list(self) -> list[int]:
+        return [self.inode, self.size, self.mtime_ns, self.ctime_ns]
 
 
 def source_fingerprint(toolchain: Toolchain, package_dir: Path, out_dir: Path) -> str | None:
@@ -86,41 +98,39 @@ class State:
         self.out_dir = out_dir
         self.path = out_dir / STATE_NAME
         self.entries: dict[str, dict[str, Any]] = {}
-        with contextlib.suppress(OSError, ValueError, TypeError):
-            loaded = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict):
-                self.entries = loaded
+        with contextlib.suppress(OSError, ValueError, TypeError, RecursionError):
+            self.entries = _valid_entries(json.loads(self.path.read_text(encoding="utf-8")))
 
     def lookup(self, output: Path, key: str | None) -> Artifact | None:
         """The recorded artifact for this output if it was built from exactly these inputs and is untouched."""
         entry = self.entries.get(output.name)
-        if key is None or entry is None or entry.get("key") != key:
+        if key is None or entry is None or entry["key"] != key:
             return None
-        current = OutputId.of(output)
-        if current is None or list(current.__dict__.values()) != entry.get("output"):
-            return None
-        return self._artifact(entry)
+        return self._verified(entry, output, OutputId.of(output))
 
-    def same_file(self, output: Path) -> Artifact | None:
-        """The recorded artifact when the output is still the very file recorded (Go left it as it was)."""
+    def same_file(self, output: Path, before: OutputId | None) -> Artifact | None:
+        """The recorded artifact when ``before`` (the output as it was before go build ran) is the very file
+        recorded, to the ctime; None means the file must be hashed and inspected again."""
         entry = self.entries.get(output.name)
-        current = OutputId.of(output)
-        if entry is None or current is None:
-            return None
-        inode, size, _ = entry.get("output") or (None, None, None)
-        return self._artifact(entry) if (inode, size) == (current.inode, current.size) else None
+        return None if entry is None else self._verified(entry, output, before)
 
-    def _artifact(self, entry: Mapping[str, Any]) -> Artifact | None:
+    def _verified(self, entry: Mapping[str, Any], output: Path, current: OutputId | None) -> Artifact | None:
+        """The entry's artifact, only if the file on disk is the one it describes (never copied unverified)."""
+        if current is None or current.as_list() != entry["output"]:
+            return None
         try:
-            return Artifact.from_json(entry["artifact"], self.out_dir)
+            artifact = Artifact.from_json(entry["artifact"], self.out_dir)
         except (KeyError, ValueError, TypeError):  # a record from an older gocross: build again
             return None
+        if not artifact.ok or artifact.path != output.resolve() or artifact.size != current.size:
+            return None
+        return artifact
 
     def record(self, artifact: Artifact, key: str | None) -> None:
         assert artifact.path is not None
         current = OutputId.of(artifact.path)
         if current is not None:
-            self.entries[artifact.path.name] = {"key": key, "output": list(current.__dict__.values()),
+            self.entries[artifact.path.name] = {"key": key, "output": current.as_list(),
                                                 "artifact": artifact.to_json(self.out_dir)}
 
     def forget(self, output: Path) -> None:
@@ -129,6 +139,21 @@ class State:
     def save(self) -> None:
         with contextlib.suppress(OSError):  # a state file that cannot be written only costs a rebuild
             atomic_write(self.path, json.dumps(self.entries))
+
+
+def _valid_entries(loaded: Any) -> dict[str, dict[str, Any]]:
+    """The state file's entries if every one has the shape :meth:`State.record` writes; otherwise the whole
+    cache is discarded (it only costs a rebuild) — a number where an object belongs is never trusted."""
+    if not isinstance(loaded, dict):
+        return {}
+    for name, entry in loaded.items():
+        ok = (isinstance(name, str) and isinstance(entry, dict) and isinstance(entry.get("key"), str | None)
+              and isinstance(entry.get("artifact"), dict) and isinstance(entry.get("output"), list)
+              and len(entry["output"]) == 4
+              and all(isinstance(v, int) and not isinstance(v, bool) for v in entry["output"]))
+        if not ok:
+            return {}
+    return loaded
 
 
 def _stat_key(path: Path) -> tuple[int, int]:

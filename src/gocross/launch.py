@@ -165,6 +165,7 @@ class RunPlan:
             seconds=done.seconds, timeout=limit,
             stdout=done.stdout.decode("utf-8", "replace") if done.stdout is not None else None,
             stderr=done.stderr.decode("utf-8", "replace"), runner_messages=done.runner_lines, reason=reason,
+            stdout_cut=done.stdout_cut, stderr_cut=done.stderr_cut,
         )
 
     def _not_run(self, args: Sequence[str], outcome: RunOutcome, reason: str) -> RunResult:
@@ -197,6 +198,9 @@ class RunResult:
     stderr: str  # the program's stderr (a tail when it went to the terminal)
     runner_messages: tuple[str, ...]  # the runner's own stderr lines (qemu warnings, ...)
     reason: str | None  # one sentence when it did not run or did not finish
+    # Bytes cut from the front of stdout/stderr: only the last executor.OUTPUT_LIMIT bytes (1 MiB) are kept.
+    stdout_cut: int = 0
+    stderr_cut: int = 0
 
     @property
     def ran(self) -> bool:

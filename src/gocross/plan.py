@@ -9,14 +9,18 @@ from __future__ import annotations
 import os
 import string
 import subprocess
+import tempfile
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gocross.artifacts import MANIFEST_NAME
 from gocross.cgo import CgoOptions, CgoSetup, Libc, compiler_env
 from gocross.config import Config, load_config, module_root
 from gocross.errors import OutputError, UsageError
+from gocross.safefs import OWN_PREFIX, name_problem, quoted
 from gocross.shard import shard_record, shard_targets
 from gocross.targets import Target, select_targets
 from gocross.toolchain import Toolchain
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
 DEFAULT_TEMPLATE = "{name}_{os}_{arch}{variant}{ext}"
 DEFAULT_SET = "first-class"
 TEMPLATE_FIELDS = {"name", "os", "arch", "variant", "ext", "version", "target"}
+RESERVED_NAMES = frozenset({MANIFEST_NAME})  # besides every name starting with safefs.OWN_PREFIX
 
 
 @dataclass(frozen=True)
@@ -92,8 +97,10 @@ class BuildPlan:
 
 
 def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPlan:
+    """The plan; ``jobs`` is the default width, used when neither the options nor gocross.toml set one."""
     package_dir = _check_package_dir(options.package_dir)
     config = load_config(package_dir)
+    jobs = options.jobs or config.jobs or jobs
     selectors = options.targets or config.targets
     default_targets = not selectors
     selection = select_targets(toolchain, selectors or (DEFAULT_SET,), config.sets)
@@ -108,6 +115,7 @@ def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPl
     cgo_options = _cgo_options(options, config, flags) if cgo else None
     for target in targets:
         output = out_dir / _render_name(template, name, target, options.version)
+        _check_output_kind(output)
         env = {**target.env, "CGO_ENABLED": "1" if cgo else "0", **(cache.env if cache else {}),
                **options.extra_env}
         skip = None if cgo else target.external_link_reason()
@@ -145,6 +153,9 @@ def _cgo_options(options: BuildOptions, config: Config, flags: tuple[str, ...]) 
 
 def _check_package_dir(path: Path) -> Path:
     path = path.resolve()
+    if path.is_file():
+        raise UsageError(f"{path} is a file, not a package directory; pass the folder that holds it, "
+                         f"e.g. `gocross build {path.parent}`.")
     if not path.is_dir():
         raise UsageError(f"Package directory {path} does not exist; pass the folder that holds your main "
                          "package, e.g. `gocross build examples/hello`.")
@@ -157,19 +168,31 @@ def _check_package_dir(path: Path) -> Path:
 
 def _out_dir(options: BuildOptions, config: Config, package_dir: Path) -> Path:
     if options.out_dir is not None:
-        return options.out_dir.resolve()
-    if config.out and config.path:
-        return (config.path.parent / config.out).resolve()
-    return (package_dir / "dist").resolve()
+        return _existing_or_new(options.out_dir, "--out")
+    if config.out is not None and config.path:
+        if not config.out:
+            raise UsageError(f"{config.path}: 'out' is empty; name the output folder, e.g. out = \"dist\".")
+        return _existing_or_new(config.path.parent / config.out, f"'out' in {config.path}")
+    return _existing_or_new(package_dir / "dist", "the default output folder")
+
+
+def _existing_or_new(path: Path, what: str) -> Path:
+    """The output folder, resolved; a dangling symlink is an error, not a folder created where it points."""
+    if not str(path):
+        raise UsageError(f"{what} is empty; name the output folder, e.g. --out dist.")
+    if path.is_symlink() and not path.exists():
+        raise OutputError(f"{what} {path} is a symbolic link to {path.readlink()}, which does not exist; "
+                          "create that folder or pass another --out.")
+    return path.resolve()
 
 
 def _prepare_out_dir(out_dir: Path) -> Path:
     """Create the output folder and prove it is writable now, rather than after minutes of compiling."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / f".gocross-probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(prefix=f"{OWN_PREFIX}probe-", dir=out_dir)  # O_EXCL: never a planted name
+        os.close(fd)
+        Path(probe).unlink()
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__
         raise OutputError(f"Cannot write to the output folder {out_dir} ({reason}); choose another with --out "
@@ -182,24 +205,49 @@ def _program_name(package_dir: Path) -> str:
 
 
 def _render_name(template: str, name: str, target: Target, version: str | None) -> str:
-    fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    """The output's file name; a template that is malformed or gives no plain file name is a usage error."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise UsageError(f"The name template {quoted(template)} is malformed ({exc}); write fields as "
+                         "{name}, and a literal brace as {{ or }}.") from None
     unknown = sorted(set(fields) - TEMPLATE_FIELDS)
     if unknown:
-        raise UsageError(f"The name template {template!r} uses unknown field(s) {', '.join(unknown)}; "
+        listed = quoted(", ".join(unknown)).strip("'")
+        raise UsageError(f"The name template {quoted(template)} uses unknown field(s) {listed}; "
                          f"use {', '.join(sorted(TEMPLATE_FIELDS))}.")
-    return template.format(
-        name=name, os=target.goos, arch=target.goarch, ext=target.exe_suffix, version=version or "",
-        variant=f"_{target.variant_token}" if target.variant else "", target=target.name.replace("/", "_"),
-    )
+    try:
+        rendered = template.format(
+            name=name, os=target.goos, arch=target.goarch, ext=target.exe_suffix, version=version or "",
+            variant=f"_{target.variant_token}" if target.variant else "", target=target.name.replace("/", "_"),
+        )
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+        raise UsageError(f"The name template {quoted(template)} cannot be filled in ({exc}); "
+                         "check its format specs.") from None
+    problem = name_problem(rendered, RESERVED_NAMES)
+    if problem:
+        raise UsageError(f"The name template {quoted(template)} gives {target.name} the name {quoted(rendered)}, "
+                         f"which {problem}; outputs are plain file names inside --out.")
+    return rendered
+
+
+def _check_output_kind(output: Path) -> None:
+    """A folder where an output goes cannot be replaced by a rename; anything else (a link) is replaced, the
+    file it points to never touched."""
+    if output.is_dir() and not output.is_symlink():
+        raise OutputError(f"{output} is a directory, where the output of a target goes; remove it or choose "
+                          "another --name.")
 
 
 def _check_unique_outputs(steps: list[BuildStep], template: str) -> None:
-    seen: dict[Path, str] = {}
+    """Two targets may not share a file, also not one the filesystem would treat as the same name."""
+    seen: dict[str, str] = {}
     for step in steps:
-        if step.output in seen:
-            raise UsageError(f"The name template {template!r} gives {seen[step.output]} and {step.target.name} "
+        key = os.path.normcase(unicodedata.normalize("NFC", os.path.normpath(step.output)))
+        if key in seen:
+            raise UsageError(f"The name template {quoted(template)} gives {seen[key]} and {step.target.name} "
                              "the same file name; add {os}, {arch} and {variant} to it.")
-        seen[step.output] = step.target.name
+        seen[key] = step.target.name
 
 
 def _go_build_flags(options: BuildOptions, config: Config, package_dir: Path) -> tuple[str, ...]:
@@ -224,12 +272,31 @@ def _ldflags(options: BuildOptions, config: Config, package_dir: Path) -> str:
     strip = options.strip if options.strip is not None else bool(config.strip)
     if strip:
         parts.append("-s -w")
-    if options.version:
-        parts.append(f"-X main.version={options.version}")
+    if options.version is not None:
+        parts.append(f"-X {_ldflag_word('main.version=' + _check_version(options.version))}")
         commit, date = _git_stamp(package_dir)
         if commit:
             parts.append(f"-X main.commit={commit} -X main.date={date}")
     return " ".join(parts)
+
+
+def _check_version(version: str) -> str:
+    """--version is one value for one -X flag: never empty, never a control character."""
+    if not version or any(ord(c) < 32 or ord(c) == 127 for c in version):
+        raise UsageError(f"--version {quoted(version)} must be a non-empty value without control characters.")
+    return version
+
+
+def _ldflag_word(word: str) -> str:
+    """``word`` as one field of Go's -ldflags (split on spaces, with '…' or "…" quoting), so a value with
+    spaces (``1.0 -X main.other=1``) stamps exactly that string and never adds a linker flag."""
+    if not any(c in word for c in " \t'\""):
+        return word
+    for quote in ("'", '"'):
+        if quote not in word:
+            return f"{quote}{word}{quote}"
+    raise UsageError(f"--version {quoted(word.partition('=')[2])} holds both quote characters; "
+                     "Go's -ldflags cannot carry that as one value.")
 
 
 def _git_stamp(package_dir: Path) -> tuple[str | None, str | None]:

@@ -9,11 +9,14 @@ symlink planted there) is never opened for writing, and the result gets the perm
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from gocross.errors import OutputError
 
 
 def _umask() -> int:
@@ -53,3 +56,68 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o666) -> None:
     """Write ``data`` (str is UTF-8 encoded) to ``path`` through :func:`atomic_output`."""
     with atomic_output(path, mode=mode) as handle:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+# gocross's own names in an output folder: its state, temporaries, probe and lock all start with this.
+OWN_PREFIX = ".gocross-"
+# A file name gocross itself may create must leave room for its temporary name (OWN_PREFIX, pid, random).
+MAX_NAME_BYTES = 200
+QUOTE_LIMIT = 80  # characters of a user's value an error message quotes
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` shortened to its first ``limit`` characters (…), for one-line error messages."""
+    text = str(value)
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text)} characters)"
+
+
+def shortened(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``str(value)`` cut to its first ``limit`` characters (…), unquoted, on one line."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def name_problem(name: str, reserved: frozenset[str] = frozenset()) -> str | None:
+    """Why ``name`` cannot be a file directly inside an output folder, or None when it can.
+
+    The one rule for every name gocross puts under ``--out``: a plain, non-empty file name (no folder part,
+    so nothing resolves outside the folder or through a linked sub-folder), not ``.``/``..``, not one of
+    gocross's own files, and short enough for the temporary it is first written under.
+    """
+    if not name:
+        return "is empty"
+    if "/" in name or "\0" in name:
+        return "is a path, not a file name (it holds '/' or a NUL byte)"
+    if name in (".", ".."):
+        return "is not a file name"
+    if name in reserved or name.startswith(OWN_PREFIX):
+        return "is the name of a file gocross keeps there itself"
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > MAX_NAME_BYTES:
+        return f"is {size} bytes long; names are at most {MAX_NAME_BYTES} bytes"
+    return None
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, on_wait: Callable[[str], None]) -> Iterator[None]:
+    """Hold an exclusive flock on ``folder`` itself for the block: one build into a folder at a time. When
+    another process holds it, ``on_wait`` gets one sentence saying what this waits for, then it waits
+    (interruptibly: a signal ends the wait as it ends everything else).
+
+    The folder's own descriptor is locked, so no lock file is left in the output (nor can one be planted
+    there), and the kernel drops the lock when its holder dies, however it dies.
+    """
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise OutputError(f"Cannot open the output folder {folder} ({exc.strerror}); choose another --out.") \
+            from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait(f"waiting for another gocross build into {folder} to finish (it holds the folder's lock)")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

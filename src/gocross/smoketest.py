@@ -61,6 +61,7 @@ class SmokeCheck:
     exit_code: int | None = None
     http_status: int | None = None
     output: str = ""  # the program's stdout (serve mode: the HTTP body), for the JSON report
+    output_cut: int = 0  # bytes cut from the front of ``output`` (its last 1 MiB is kept)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,9 @@ def _first_line(text: str) -> str:
 
 def _check(entry: Artifact, result: RunResult, status: SmokeStatus, detail: str, **extra: Any) -> SmokeCheck:
     return SmokeCheck(target=entry.target, path=str(entry.path), runner=result.runner, status=status,
-                      seconds=result.seconds, detail=detail, exit_code=result.exit_code, **extra)
+                      seconds=result.seconds, detail=detail, exit_code=result.exit_code,
+                      output_cut=result.stdout_cut if "output" in extra and "http_status" not in extra else 0,
+                      **extra)
 
 
 def _judge_args(entry: Artifact, result: RunResult, opts: SmokeOptions) -> SmokeCheck:

@@ -18,8 +18,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gocross import variants
-from gocross.errors import UsageError
+from gocross.errors import ConfigError, UsageError
+from gocross.safefs import quoted
 from gocross.toolchain import Toolchain
+
+MAX_SELECTOR_CHARS = 200  # longer than any os/arch/variant or set name; a huge one is refused before matching
+MAX_SELECTORS = 1000
+MAX_SET_DEPTH = 16  # sets that include sets, this deep at most
 
 # Ports that only link externally (Go's cmd/link "requires external linking"): without cgo and a C
 # toolchain for the target, `go build` cannot produce them. Explained per target instead of Go's raw error.
@@ -128,13 +133,45 @@ def matches(name: str, selectors: Sequence[str]) -> bool:
 def select_targets(toolchain: Toolchain, selectors: Sequence[str],
                    sets: Mapping[str, Sequence[str]] | None = None) -> list[Target]:
     """Resolve selectors to an ordered, duplicate-free list of targets, or raise UsageError naming the bad one."""
-    resolver = _Resolver(_infos(toolchain), toolchain.version_tuple[:2], dict(sets or {}))
+    infos = _infos(toolchain)
+    _check_set_names(infos, sets or {})
+    resolver = _Resolver(infos, toolchain.version_tuple[:2], dict(sets or {}))
     parts = split_selectors(selectors)
+    if selectors and not parts:
+        raise UsageError("The target selection is empty (--target '' or targets = [\"\"]); name targets such "
+                         "as linux/amd64, or leave the option out for the default set.")
+    _check_sizes(parts)
     result = resolver.expand(parts, ())
     if not result and parts:
         raise UsageError(f"The selectors {', '.join(parts)} leave no target to work on; "
                          "drop an exclusion or widen a pattern.")
     return result
+
+
+def _check_sizes(parts: Sequence[str]) -> None:
+    if len(parts) > MAX_SELECTORS:
+        raise UsageError(f"{len(parts)} target selectors are more than the {MAX_SELECTORS} gocross accepts; "
+                         "use globs or a set in gocross.toml.")
+    for part in parts:
+        if len(part) > MAX_SELECTOR_CHARS:
+            raise UsageError(f"The target selector {quoted(part)} is longer than {MAX_SELECTOR_CHARS} characters; "
+                             "write it as os/arch[/variant], a glob or a set name.")
+
+
+def _check_set_names(infos: Sequence[TargetInfo], sets: Mapping[str, Sequence[str]]) -> None:
+    """A set may not be named like a target, a glob or a built-in set: the name would mean two things."""
+    ports = {i.name for i in infos}
+    for name in sets:
+        clash = ("is a built-in set" if name in ("all", "first-class")
+                 else "is a target of this toolchain" if name in ports
+                 else "looks like a selector (it holds '/', '!', ',' or a glob character)"
+                 if not name or any(c in name for c in "/!,*?[]") else None)
+        if clash:
+            raise ConfigError(f"The target set {quoted(name)} in gocross.toml {clash}; rename the set.")
+        for member in sets[name]:
+            if len(member) > MAX_SELECTOR_CHARS:
+                raise ConfigError(f"The target set {quoted(name)} holds the selector {quoted(member)}, longer "
+                                  f"than {MAX_SELECTOR_CHARS} characters; fix [sets] in gocross.toml.")
 
 
 @dataclass(frozen=True)
@@ -163,7 +200,10 @@ class _Resolver:
             return [Target(i.goos, i.goarch) for i in self.infos if i.first_class]
         if selector in self.sets:
             if selector in stack:
-                raise UsageError(f"The target set {selector!r} includes itself; fix [sets] in gocross.toml.")
+                raise UsageError(f"The target set {quoted(selector)} includes itself; fix [sets] in gocross.toml.")
+            if len(stack) >= MAX_SET_DEPTH:
+                raise UsageError(f"The target sets {quoted(' > '.join(stack[:4]))} nest deeper than "
+                                 f"{MAX_SET_DEPTH} levels; flatten [sets] in gocross.toml.")
             return self.expand(split_selectors(self.sets[selector]), (*stack, selector))
         return self._resolve_pattern(selector)
 
@@ -191,11 +231,11 @@ class _Resolver:
             var, value = parsed
             out.append(Target(info.goos, info.goarch, value, var))
         if not out:
-            raise UsageError(f"Unknown variant {token!r} in {selector!r}: {problem}.")
+            raise UsageError(f"Unknown variant {quoted(token)} in {quoted(selector)}: {problem}.")
         return out
 
     def _unknown(self, selector: str, why: str) -> str:
         names = ["all", "first-class", *self.sets, *(i.name for i in self.infos)]
         close = difflib.get_close_matches(selector, names, n=3, cutoff=0.6)
         hint = f"did you mean {' or '.join(close)}?" if close else "run `gocross targets` to list them."
-        return f"Unknown target {selector!r} ({why}); {hint}"
+        return f"Unknown target {quoted(selector)} ({why}); {hint}"

@@ -44,7 +44,7 @@ def inspect_record(path: str | os.PathLike[str], *, runs_here: bool = True) -> d
 def _inspect(path: str | os.PathLike[str], runs_here: bool, cache: RunnerCache | None) -> BinaryInfo:
     p = Path(path)
     try:
-        fd = os.open(p, os.O_RDONLY)
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)  # a FIFO or a tty never blocks the open
     except FileNotFoundError:
         raise InspectError(f"{p} does not exist; check the path.") from None
     except IsADirectoryError:
@@ -70,6 +70,9 @@ def _inspect_fd(fd: int, p: Path) -> BinaryInfo:
     if not stat.S_ISREG(st.st_mode):
         raise InspectError(f"{p} is not a regular file; inspect reads files only.")
     if st.st_size == 0:
+        if _has_data(fd):  # /proc, /sys: "regular" files whose size says nothing
+            raise InspectError(f"{p} is not a regular file (a kernel file whose size is unknown); "
+                               "inspect reads files only.")
         return _empty(str(p))
     try:
         mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
@@ -83,6 +86,13 @@ def _inspect_fd(fd: int, p: Path) -> BinaryInfo:
         raise InspectError(f"{p} could not be read to the end ({exc}); {_FIX}.") from None
     finally:
         mm.close()
+
+
+def _has_data(fd: int) -> bool:
+    try:
+        return bool(os.read(fd, 1))
+    except OSError:
+        return True
 
 
 def inspect_bytes(data: bytes, path: str = "<bytes>") -> BinaryInfo:

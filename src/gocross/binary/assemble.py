@@ -70,7 +70,7 @@ def go_facts(r: Reader, f: Facts, path: str, size: int) -> BinaryInfo:
     """Add build info, pclntab and build-ID evidence to the header facts: the file's record."""
     executable_format = f.format in ("ELF", "Mach-O", "PE", "XCOFF", "plan9", "wasm")
     # Last resort, a scan of the whole file (wasm has no build info blob, only the bare modinfo text).
-    whole = [(0, r.size)] if executable_format and f.format != "wasm" else []
+    whole = [f.scan_range or (0, r.size)] if executable_format and f.format != "wasm" else []
     ranges = [*f.buildinfo_ranges, *whole]
     bi = buildinfo.find(r, ranges, f.addr_map) if ranges else None
     if f.format == "wasm" and f.scan_range and f.go_version:

@@ -16,7 +16,7 @@ from gocross.binary.reader import AddressMap, Corrupt, Reader, capped, count
 
 PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_NOTE = 1, 2, 3, 4
 PF_W = 2
-SHT_SYMTAB, SHT_NOTE = 2, 7
+SHT_SYMTAB, SHT_NOTE, SHT_NOBITS = 2, 7, 8
 DT_NULL, DT_NEEDED, DT_STRTAB, DT_STRSZ = 0, 1, 5, 10
 DT_FLAGS_1, DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFB, 0x6FFFFFFE, 0x6FFFFFFF
 DF_1_PIE = 0x08000000
@@ -83,6 +83,9 @@ def parse(r0: Reader) -> Facts:
     _linkage(f, e_type, segs, dyn)
     _header_goos(f, osabi)
     _sections_facts(f, secs, segs)
+    # Scans without a section stay inside what the headers claim (a sparse 10 GiB file is not read whole).
+    ends = [s.offset + s.filesz for s in segs] + [s.offset + s.size for s in secs if s.type != SHT_NOBITS]
+    f.scan_range = (0, min(r.size, max(ends))) if ends else None
     return f
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 @click.argument("package_dir", required=False, default=".", type=click.Path(path_type=Path))
 @click.option("-t", "--target", "targets", multiple=True, metavar="SELECTOR",
               help="Targets to build: os/arch[/variant], globs, sets, !exclusions; repeat or comma-separate.")
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), help="Output folder (default: dist/).")
+@click.option("-o", "--out", "out_dir", type=click.Path(), help="Output folder (default: dist/).")
 @click.option("--name", "name_template", metavar="TEMPLATE",
               help="Output name template (default {name}_{os}_{arch}{variant}{ext}).")
 @click.option("--ldflags", help="Extra linker flags, passed to go build -ldflags.")
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 @click.option("--json", "as_json", is_flag=True, help="Print the artifact list as JSON instead of a table.")
 @click.option("--report", "write_report", is_flag=True, help="Also write OUT/report.html (see `gocross report`).")
 @pass_app
-def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path | None,
+def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: str | None,
           name_template: str | None, ldflags: str | None, tags: str | None, trimpath: bool | None,
           strip: bool | None, version: str | None, cgo: bool | None, libc: str | None, glibc: str | None,
           jobs: int | None, check_reproducible: bool, force: bool, as_json: bool, write_report: bool,
@@ -56,11 +56,15 @@ def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: Path |
     from gocross.builder import build as run_build
     from gocross.builder import raise_for_failures
     from gocross.cgo import Libc
+    from gocross.errors import UsageError
     from gocross.plan import BuildOptions
     from gocross.shard import parse_shard
 
+    if out_dir == "":  # Path("") would silently be the current folder
+        raise UsageError("--out is empty; name the output folder, e.g. --out dist.")
     options = BuildOptions(
-        package_dir=package_dir, targets=targets, out_dir=out_dir, name_template=name_template,
+        package_dir=package_dir, targets=targets, out_dir=Path(out_dir) if out_dir is not None else None,
+        name_template=name_template,
         ldflags=ldflags, tags=tuple(t for t in tags.split(",") if t) if tags is not None else None,
         trimpath=trimpath, strip=strip, version=version, cgo=cgo, jobs=jobs,
         libc=Libc(libc) if libc else None, glibc=glibc,

@@ -86,8 +86,9 @@ def run_click(args: list[str]) -> None:
     """
     try:
         code = root.main(args=args, prog_name="gocross", standalone_mode=False)
-    except click.exceptions.Abort:
-        raise KeyboardInterrupt from None
+    except click.exceptions.Abort as exc:  # keep the signal's own KeyboardInterrupt (SIGTERM: exit 143)
+        cause = exc.__cause__ or exc.__context__
+        raise (cause if isinstance(cause, KeyboardInterrupt) else KeyboardInterrupt()) from None
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

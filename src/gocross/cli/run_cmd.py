@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import click
 
 from gocross.cli.app import App, pass_app
+from gocross.cli.options import SECONDS
 from gocross.log import logger
+from gocross.safefs import quoted
 
 if TYPE_CHECKING:
     from gocross.launch import RunPlan, RunResult
@@ -40,7 +42,7 @@ def _exit_code_for(result: RunResult) -> int:
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.argument("binary", type=click.Path(dir_okay=False))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-@click.option("--timeout", type=float, metavar="SECONDS",
+@click.option("--timeout", type=SECONDS, metavar="SECONDS",
               help="Kill it (and everything it started) after this long; 0 = no limit. "
                    "Default: 120 s, ×10 under qemu, ×60 for soft-float, ×3 for wasm.")
 @click.option("--print", "print_only", is_flag=True, help="Show the exact command instead of running it.")
@@ -64,6 +66,8 @@ def run(app: App, binary: str, args: tuple[str, ...], timeout: float | None, pri
     if args[:1] == ("--",):  # `gocross run BINARY -- ARGS`: the separator is ours, not the program's
         args = args[1:]
     plan = plan_for(binary, target=target, variant=variant, cpu=cpu)
+    if variant is not None:
+        _check_variant(plan.goarch, variant)
     if print_only:
         _print_plan(app, plan, args, as_json)
         return
@@ -78,6 +82,17 @@ def run(app: App, binary: str, args: tuple[str, ...], timeout: float | None, pri
     if result.outcome == RunOutcome.SIGNALED:
         click.echo(f"gocross: {plan.binary.name} {result.reason}", err=True)
     sys.exit(result.exit_code or 0)
+
+
+def _check_variant(goarch: str, variant: str) -> None:
+    """--variant must be a value Go knows for the binary's architecture (any Go release's)."""
+    from gocross.errors import UsageError
+    from gocross.variants import parse_variant
+
+    parsed = parse_variant(goarch, variant.replace(",", "+"), (1, 999))
+    if isinstance(parsed, str):
+        raise UsageError(f"--variant {quoted(variant)} is not a variant of {goarch}: "
+                         f"{parsed.rsplit(' with go', 1)[0]}.")
 
 
 def _print_plan(app: App, plan: RunPlan, args: tuple[str, ...], as_json: bool) -> None:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from gocross.cli.app import App, pass_app
+from gocross.cli.options import SECONDS
+from gocross.safefs import quoted
 
 if TYPE_CHECKING:
     from gocross.smoketest import SmokeReport
@@ -26,7 +28,7 @@ _STYLE = {"pass": "green", "fail": "red", "timeout": "red", "could-not-run": "ye
 @click.option("--expect-status", type=int, default=200, show_default=True, help="With --serve: HTTP status.")
 @click.option("--port-env", default="PORT", show_default=True,
               help="With --serve: environment variable that tells the server its port ('' = none).")
-@click.option("--timeout", type=float, metavar="SECONDS",
+@click.option("--timeout", type=SECONDS, metavar="SECONDS",
               help="Per binary (0 = no limit). Default: 30 s, ×10 under qemu, ×60 soft-float, ×3 wasm.")
 @click.option("-t", "--target", "targets", multiple=True, metavar="TARGET",
               help="Only these targets: linux/arm64, globs, !exclusions; repeat or comma-separate.")
@@ -48,7 +50,14 @@ def smoke(app: App, dist: str, args_text: str, expect: str | None, expect_exit: 
     from gocross.smoketest import SmokeOptions
     from gocross.smoketest import smoke as run_smoke
 
-    options = SmokeOptions(args=tuple(shlex.split(args_text)), expect=expect, expect_exit=expect_exit,
+    try:
+        args = tuple(shlex.split(args_text))
+    except ValueError as exc:  # an unbalanced quote
+        from gocross.errors import UsageError
+
+        raise UsageError(f"--args {quoted(args_text)} cannot be split like a shell would ({exc}); "
+                         "balance its quotes.") from None
+    options = SmokeOptions(args=args, expect=expect, expect_exit=expect_exit,
                            serve=serve, path=http_path, expect_status=expect_status,
                            port_env=port_env or None, timeout=timeout)
     report = run_smoke(Path(dist), options, jobs=jobs, targets=targets or None)

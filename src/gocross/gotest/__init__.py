@@ -144,6 +144,8 @@ def choose_targets(tc: Toolchain, options: TestOptions, directory: Path, config:
 
 def _module_dir(directory: Path) -> Path:
     path = directory.resolve()
+    if path.is_file():
+        raise UsageError(f"{path} is a file, not a package directory; pass its folder with -C {path.parent}.")
     if not path.is_dir():
         raise UsageError(f"Directory {path} does not exist; pass the folder of your Go module with -C DIR.")
     if module_root(path) is None:
