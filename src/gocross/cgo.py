@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 
 from gocross import platforms
 from gocross.errors import UsageError
+from gocross.safefs import quoted
+from gocross.toolchain import go_fields
 from gocross.zig import INSTALL_HINT, Zig, find_zig
 
 if TYPE_CHECKING:
@@ -114,7 +116,11 @@ def _user_compiler(name: str, target: Target, environ: Mapping[str, str]) -> tup
 
 def _quote(argv: list[str]) -> str:
     """An argument list as one ``$CC`` value: Go splits it on spaces and honours '…' and "…" quoting."""
-    return " ".join(f"'{a}'" if (" " in a or '"' in a) and "'" not in a else a for a in argv)
+    try:
+        return go_fields(argv)
+    except ValueError:
+        raise UsageError(f"The C compiler command {quoted(' '.join(argv))} holds both quote characters in one "
+                         "word, which Go's CC cannot carry; install zig at a path without quotes.") from None
 
 
 def reason(target: Target, options: CgoOptions) -> str | None:

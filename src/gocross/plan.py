@@ -23,7 +23,7 @@ from gocross.errors import OutputError, UsageError
 from gocross.safefs import OWN_PREFIX, name_problem, quoted
 from gocross.shard import shard_record, shard_targets
 from gocross.targets import Target, select_targets
-from gocross.toolchain import Toolchain
+from gocross.toolchain import Toolchain, go_field
 
 if TYPE_CHECKING:
     from gocross.cacheprog import CacheSession
@@ -290,13 +290,11 @@ def _check_version(version: str) -> str:
 def _ldflag_word(word: str) -> str:
     """``word`` as one field of Go's -ldflags (split on spaces, with '…' or "…" quoting), so a value with
     spaces (``1.0 -X main.other=1``) stamps exactly that string and never adds a linker flag."""
-    if not any(c in word for c in " \t'\""):
-        return word
-    for quote in ("'", '"'):
-        if quote not in word:
-            return f"{quote}{word}{quote}"
-    raise UsageError(f"--version {quoted(word.partition('=')[2])} holds both quote characters; "
-                     "Go's -ldflags cannot carry that as one value.")
+    try:
+        return go_field(word)
+    except ValueError:
+        raise UsageError(f"--version {quoted(word.partition('=')[2])} holds both quote characters; "
+                         "Go's -ldflags cannot carry that as one value.") from None
 
 
 def _git_stamp(package_dir: Path) -> tuple[str | None, str | None]:

@@ -203,3 +203,21 @@ def guess_goroot() -> Path | None:
         if root is not None and (root / "src" / "runtime").is_dir():
             return root
     return None
+
+
+def go_field(word: str) -> str:
+    """``word`` as one field of a value Go splits into words (``-ldflags``, ``CC``, ``GOCACHEPROG``: spaces
+    separate, and '…' or "…" quotes, as cmd/internal/quoted reads it). ValueError when ``word`` holds both
+    quote characters, which that syntax cannot carry."""
+    if not any(c.isspace() or c in "'\"" for c in word):
+        return word
+    for quote in ("'", '"'):
+        if quote not in word:
+            return f"{quote}{word}{quote}"
+    raise ValueError(f"{word!r} holds both quote characters")
+
+
+def go_fields(words: Sequence[str]) -> str:
+    """The words joined as one such value (each quoted by :func:`go_field`)."""
+    return " ".join(go_field(w) for w in words)
+

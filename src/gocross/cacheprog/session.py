@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gocross.cacheprog.stats import CacheStats, collect_stats
 from gocross.errors import UsageError
+from gocross.toolchain import go_field
 
 ENV_VAR = "GOCROSS_CACHE"
 STATS_DIR = ".gocross-cache-stats"
@@ -44,13 +45,11 @@ def helper_command(url: str, stats_dir: Path) -> str:
 
 
 def _go_quote(word: str) -> str:
-    if not any(c.isspace() or c in "'\"" for c in word):
-        return word
-    for quote in ("'", '"'):
-        if quote not in word:
-            return f"{quote}{word}{quote}"
-    raise UsageError(f"{word!r} holds both kinds of quote, which Go cannot read in GOCACHEPROG; use a folder "
-                     "(or cache URL) without quotes.")
+    try:
+        return go_field(word)
+    except ValueError:
+        raise UsageError(f"{word!r} holds both kinds of quote, which Go cannot read in GOCACHEPROG; use a folder "
+                         "(or cache URL) without quotes.") from None
 
 
 @dataclass(frozen=True)
