@@ -211,3 +211,20 @@ def _install_prng(goarch: str, half: str, system_dir: Path, say: Progress) -> Pr
         shim.build_shim(goarch, built)
     atomic_write(installed, built.read_bytes())
     return PrngSource.SHIM
+
+
+def start_server(prefix: Path) -> None:
+    """Start the prefix's wineserver before its programs, if none is running (a second one exits at once).
+
+    Seen here: a 64-bit and a 32-bit program started together with no wineserver running race to start
+    one, and the 32-bit program can lose, exiting 0 at once with no output (2 of 6 smoke runs of the
+    post's server for windows/386 and windows/amd64; 0 of 8 with the server started first). ``-p3`` keeps
+    wine's own default: the server exits 3 s after its last program.
+    """
+    from gocross.executor import execute
+    from gocross.wine.install import wineserver
+
+    server = wineserver()
+    if server is not None:
+        execute([server, "-p3"], env={**os.environ, **wine_env(prefix)}, timeout=30, filter_stderr=False)
+
