@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from gocross.caches import cache_dir
 from gocross.config import module_root
 from gocross.log import logger
 
@@ -18,7 +18,7 @@ def binaries_dir(directory: Path) -> Path:
     Keeping them lets ``go test -c`` find its previous output, see from the build ID that it is up to date
     and skip the link — the most expensive part of rebuilding an unchanged test binary.
     """
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gocross" / "test-binaries"
+    cache = cache_dir("test-binaries")
     root = module_root(directory) or directory
     key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
     return cache / f"{root.name}-{key}"
