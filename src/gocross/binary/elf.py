@@ -51,26 +51,39 @@ class _Seg(NamedTuple):
     filesz: int
 
 
-class _Sec(NamedTuple):
+class Section(NamedTuple):
     """One section header (a NamedTuple, as _Seg)."""
 
     name: str
     type: int
     flags: int
+    addr: int
     offset: int
     size: int
+    link: int
 
 
-def parse(r0: Reader) -> Facts:
-    """Read an ELF file's headers into Facts (raises Corrupt on a header that lies outside the file)."""
+def _header(r0: Reader) -> tuple[Reader, int, int, int, tuple[int, ...]]:
+    """(a reader in the file's byte order, bits, EI_DATA, EI_OSABI, the ELF header's fields)."""
     r0.check(0, 16, "ELF identification")
     cls, data, osabi = r0.u8(4), r0.u8(5), r0.u8(7)
     if cls not in (1, 2) or data not in (1, 2):
         raise Corrupt(f"ELF class {cls} / data encoding {data} is invalid")
     bits = 32 if cls == 1 else 64
     r = r0.with_endian("<" if data == 1 else ">")
+    return r, bits, data, osabi, r.unpack("HHIIIIIHHHHHH" if bits == 32 else "HHIQQQIHHHHHH", 16, "ELF header")
+
+
+def sections(r0: Reader) -> list[Section]:
+    """Every section header of an ELF file, named ([] when the file has none)."""
+    r, bits, _data, _osabi, hdr = _header(r0)
+    return _sections(r, hdr[5], hdr[10], hdr[11], hdr[12], bits)
+
+
+def parse(r0: Reader) -> Facts:
+    """Read an ELF file's headers into Facts (raises Corrupt on a header that lies outside the file)."""
+    r, bits, data, osabi, hdr = _header(r0)
     f = Facts(format="ELF", bits=bits, endian="little" if data == 1 else "big")
-    hdr = r.unpack("HHIIIIIHHHHHH" if bits == 32 else "HHIQQQIHHHHHH", 16, "ELF header")
     e_type, e_machine, _ver, _entry, phoff, shoff, _flags, _eh, phentsize, phnum, shentsize, shnum, shstrndx = hdr
     _machine(f, e_machine, bits, data)
     segs = _program_headers(r, phoff, phentsize, phnum, bits)
@@ -111,7 +124,7 @@ def _program_headers(r: Reader, phoff: int, entsize: int, phnum: int, bits: int)
     return [_Seg(typ, flags, off, vaddr, filesz) for typ, flags, off, vaddr, _pa, filesz, _m, _al in rows]
 
 
-def _sections(r: Reader, shoff: int, entsize: int, shnum: int, shstrndx: int, bits: int) -> list[_Sec]:
+def _sections(r: Reader, shoff: int, entsize: int, shnum: int, shstrndx: int, bits: int) -> list[Section]:
     if shoff == 0:
         return []
     fmt = "10I" if bits == 32 else "IIQQQQIIQQ"
@@ -127,10 +140,10 @@ def _sections(r: Reader, shoff: int, entsize: int, shnum: int, shstrndx: int, bi
     if 0 < shstrndx < shnum:  # read the name table once; names are NUL-terminated offsets into it
         names = r.bytes(raw[shstrndx][4], capped(raw[shstrndx][5], 1 << 20, "ELF section names"))
     secs = []
-    for name, typ, flags, _addr, off, size, *_ in raw:
+    for name, typ, flags, addr, off, size, link, *_ in raw:
         end = names.find(b"\0", name)
         text = names[name : end if end >= 0 else len(names)].decode("utf-8", "replace")
-        secs.append(_Sec(text, typ, flags, off, size))
+        secs.append(Section(text, typ, flags, addr, off, size, link))
     return secs
 
 
@@ -143,7 +156,7 @@ def _interp(r: Reader, f: Facts, segs: list[_Seg]) -> None:
             return
 
 
-def _notes(r: Reader, f: Facts, secs: list[_Sec], segs: list[_Seg]) -> None:
+def _notes(r: Reader, f: Facts, secs: list[Section], segs: list[_Seg]) -> None:
     regions = [(s.offset, s.size) for s in secs if s.type == SHT_NOTE]
     if not regions:
         regions = [(s.offset, s.filesz) for s in segs if s.type == PT_NOTE]
@@ -275,7 +288,7 @@ def _interp_goos(interp: str) -> str | None:
     return "linux" if "ld-linux" in interp or "ld-musl" in interp else None
 
 
-def _sections_facts(f: Facts, secs: list[_Sec], segs: list[_Seg]) -> None:
+def _sections_facts(f: Facts, secs: list[Section], segs: list[_Seg]) -> None:
     by_name = {s.name: s for s in secs}
     if (bi := by_name.get(".go.buildinfo")) is not None:
         f.buildinfo_ranges.append((bi.offset, bi.size))

@@ -25,8 +25,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from gocross.binary import pclntab
-from gocross.binary.reader import Corrupt, Reader, count
+from gocross.binary import elf, pclntab
+from gocross.binary.elf import Section
+from gocross.binary.reader import Corrupt, Reader
 from gocross.errors import InspectError
 
 SHF_ALLOC, SHT_NOBITS, SHT_SYMTAB, STT_OBJECT, STT_FUNC = 2, 8, 2, 1, 2
@@ -121,16 +122,6 @@ class SizeBreakdown:
         }
 
 
-class _Section(NamedTuple):
-    name: str
-    type: int
-    flags: int
-    addr: int
-    offset: int
-    size: int
-    link: int
-
-
 class _Symbol(NamedTuple):
     name: str
     kind: int
@@ -213,28 +204,15 @@ def package_of(symbol: str, modules: _Modules | None = None) -> str | None:
     return name[:dot].replace("%2e", ".")
 
 
-def _sections(r: Reader) -> list[_Section]:
+def _sections(r: Reader) -> list[Section]:
     """Every section header, with its name (the ELF identification was checked by inspect)."""
-    bits = 64 if r.u8(4) == 2 else 32
-    if bits == 64:
-        shoff, entsize, shnum, shstrndx = r.u64(0x28), r.u16(0x3A), r.u16(0x3C), r.u16(0x3E)
-        fmt = "IIQQQQIIQQ"
-    else:
-        shoff, entsize, shnum, shstrndx = r.u32(0x20), r.u16(0x2E), r.u16(0x30), r.u16(0x32)
-        fmt = "10I"
-    if shoff == 0 or shnum == 0:
+    secs = elf.sections(r)
+    if not secs:
         raise Corrupt("it has no section headers")
-    rows = r.unpack_table(fmt, shoff, count(shnum, "the ELF section header table"), entsize, "section headers")
-    names = rows[shstrndx] if shstrndx < len(rows) else None
-    out = []
-    for row in rows:
-        name_off, typ, flags, addr, off, size, link = row[:7]
-        name = r.cstring(names[4] + name_off, 256, "section name") if names else ""
-        out.append(_Section(name, typ, flags, addr, off, size, link))
-    return out
+    return secs
 
 
-def _symbols(r: Reader, secs: list[_Section]) -> list[_Symbol]:
+def _symbols(r: Reader, secs: list[Section]) -> list[_Symbol]:
     """The symbol table's functions and objects (empty for a stripped binary)."""
     symtab = next((s for s in secs if s.type == SHT_SYMTAB), None)
     if symtab is None or symtab.link >= len(secs):
@@ -269,11 +247,11 @@ class _Tally:
         self.by_section[section] += size
 
 
-def _named(secs: list[_Section], name: str) -> int:
+def _named(secs: list[Section], name: str) -> int:
     return next((i for i, s in enumerate(secs) if s.name == name), 0)
 
 
-def _section_at(secs: list[_Section], addr: int) -> int:
+def _section_at(secs: list[Section], addr: int) -> int:
     return next((i for i, s in enumerate(secs) if s.addr <= addr < s.addr + s.size and s.flags & SHF_ALLOC), 0)
 
 
@@ -297,7 +275,7 @@ def _breakdown(r: Reader, path: str, goos: str | None, goarch: str | None, file_
                          tuple(packages), _by_module(packages), tuple(other))
 
 
-def _functions(r: Reader, secs: list[_Section], symbols: list[_Symbol], tally: _Tally) -> None:
+def _functions(r: Reader, secs: list[Section], symbols: list[_Symbol], tally: _Tally) -> None:
     """Code and function-table bytes per package, from the pclntab."""
     index = next((i for i, s in enumerate(secs) if s.name == ".gopclntab"), None)
     if index is None:
@@ -327,7 +305,7 @@ def _shared_pieces(owner: Mapping[int, str], end: int, tally: _Tally, section: i
         tally.add(owner[start], 1, stop - start, section)
 
 
-def _funcdata(secs: list[_Section], symbols: list[_Symbol], table: pclntab.FuncTable, tally: _Tally) -> None:
+def _funcdata(secs: list[Section], symbols: list[_Symbol], table: pclntab.FuncTable, tally: _Tally) -> None:
     """Stack maps and inline trees (go:func.*), located by the symbol table; other bytes when stripped."""
     gofunc = next((s for s in symbols if s.name == _FUNCDATA_SYMBOL), None)
     if gofunc is None:
@@ -340,7 +318,7 @@ def _funcdata(secs: list[_Section], symbols: list[_Symbol], table: pclntab.FuncT
     _shared_pieces(owner, gofunc.size, tally, gofunc.section)
 
 
-def _variables(secs: list[_Section], symbols: list[_Symbol], tally: _Tally) -> None:
+def _variables(secs: list[Section], symbols: list[_Symbol], tally: _Tally) -> None:
     """Package-level variables and tables, from the symbol table, outside text and pclntab; overlaps clipped."""
     skip = {i for i, s in enumerate(secs) if s.name in (".text", ".gopclntab") or not s.flags & SHF_ALLOC
             or s.type == SHT_NOBITS}
