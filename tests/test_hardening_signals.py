@@ -171,7 +171,9 @@ def test_smoke_stops_at_once_and_kills_every_tree(escaper: Path, tmp_path: Path,
 def test_build_stopped_by_a_signal_keeps_finished_targets_only(tmp_path: Path, signum: int) -> None:
     """SIGTERM/SIGHUP mid-build, as Ctrl-C: no compiler left running, no temporary, a truthful manifest."""
     mod = write_module(tmp_path / "sig", {"main.go": "package main\n\nfunc main() {}\n",
-                                          "slow_arm64.go": slow_arm64_source()})
+                                          # ≈ 2 s of arm64 compile on an idle 2-core machine (1500 functions took
+                                          # 0.8 s, so the signal sent 0.5 s after amd64 could come too late)
+                                          "slow_arm64.go": slow_arm64_source(6000)})
     out = tmp_path / "out"
     env, mark = _marked()
     proc = _gocross("build", mod, "-j", "1", "-o", out, "-t", "linux/amd64,linux/arm64", env=env)
