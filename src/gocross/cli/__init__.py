@@ -65,6 +65,10 @@ def main(argv: list[str] | None = None) -> None:
         code = _interrupted(exc)
     finally:
         _raised = True  # the work is over: a signal now is absorbed, not a KeyboardInterrupt at exit
+        # ... and so it stays while the interpreter shuts down, which puts Python-level handlers back to the
+        # default: a Ctrl-C in that last moment killed gocross by SIGINT (exit -2) instead of its code.
+        for signum in HANDLED_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
     sys.exit(code)
 
 
