@@ -150,6 +150,22 @@ def test_concurrent_first_use_builds_and_installs_once(tmp_path: Path, monkeypat
         assert shim.is_shim(prefix / "drive_c" / "windows" / "system32" / "bcryptprimitives.dll")
 
 
+@pytest.mark.slow
+def test_a_prefix_is_created_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold `wineboot --init` returns before its wineserver has written system.reg: the boot must wait for
+    it (a fresh machine's first windows run failed with "wineboot exited with status 0" before). ~30 s."""
+    monkeypatch.setenv("GOCROSS_CACHE_DIR", str(tmp_path / "cache"))
+    prefix = tmp_path / "fresh"
+    said: list[str] = []
+    try:
+        state = ensure_prefix("amd64", progress=said.append, prefix=prefix)
+    finally:
+        subprocess.run(["wineserver", "-k"], env={**os.environ, "WINEPREFIX": str(prefix)}, check=False)
+    assert state.path == prefix and (prefix / "system.reg").read_bytes().startswith(b"WINE REGISTRY")
+    assert (prefix / ".gocross-ready-amd64").is_file()
+    assert said[0].startswith(f"creating gocross's wine prefix in {prefix}") and "wine prefix ready" in said[1]
+
+
 def test_a_32bit_probe_that_prints_nothing_is_refused(tmp_path: Path) -> None:
     """wine64 without its 32-bit half runs a 386 program to exit 0 with no output. wine32 is installed here,
     so that launcher is stood in for by /bin/true (exit 0, no output): the probe must refuse it, with the fix.

@@ -149,12 +149,12 @@ def ensure_prefix(goarch: str, progress: Progress | None = None, prefix: Path | 
         return PrefixState(prefix, goarch, half.launcher, prng)
 
 
-def _run_wine(argv: list[str], prefix: Path, timeout: float) -> tuple[int | None, str]:
+def _run_wine(argv: list[str], prefix: Path, timeout: float, what: str) -> tuple[int | None, str]:
     from gocross.executor import execute
 
     done = execute(argv, env={**os.environ, **wine_env(prefix)}, timeout=timeout, filter_stderr=False)
     if done.timed_out:
-        return None, f"{argv[1]} did not finish within {timeout:g} s"
+        return None, f"{what} did not finish within {timeout:g} s"
     return done.returncode, (done.stdout or b"").decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
 
 
@@ -163,7 +163,15 @@ def _boot(launcher: str, prefix: Path, say: Progress, *, update: bool = False) -
     what = "updating" if update else "creating"
     say(f"{what} gocross's wine prefix in {prefix} (once; about 20-60 s)")
     started = time.monotonic()
-    code, output = _run_wine([launcher, "wineboot", "--update" if update else "--init"], prefix, BOOT_TIMEOUT)
+    import sys
+
+    from gocross.wine.install import wineserver
+
+    server = wineserver()
+    if server is None:
+        raise RunnerMissing("wine is installed without its wineserver; reinstall wine (`apt-get install wine`).")
+    argv = [sys.executable, "-m", "gocross.wine.boot", server, launcher, "--update" if update else "--init"]
+    code, output = _run_wine(argv, prefix, BOOT_TIMEOUT, "wineboot")
     from gocross.executor import output_tail
 
     if code != 0 or not (prefix / "system.reg").is_file():
@@ -176,7 +184,7 @@ def _probe_32bit(launcher: str, prefix: Path) -> None:
     """Run the prefix's 32-bit cmd.exe: wine64 without its 32-bit half "runs" it to exit 0 and prints nothing."""
     cmd = prefix / "drive_c" / "windows" / "syswow64" / "cmd.exe"
     code, output = (None, "") if not cmd.is_file() else _run_wine(
-        [launcher, r"C:\windows\syswow64\cmd.exe", "/c", "echo", _PROBE_TOKEN], prefix, 120.0)
+        [launcher, r"C:\windows\syswow64\cmd.exe", "/c", "echo", _PROBE_TOKEN], prefix, 120.0, "cmd.exe")
     if code != 0 or _PROBE_TOKEN not in output:
         from gocross.wine.install import INSTALL_32
 
