@@ -103,6 +103,7 @@ def test_deb_and_rpm_read_by_their_own_tools(amd64_release: tuple[Path, dict[str
                          check=True).stdout
     fields = {k.strip(): v.strip() for k, _, v in (ln.partition(":") for ln in rpm.splitlines()) if v}
     assert (fields["Name"], fields["Version"], fields["Architecture"]) == ("hello", "1.2.3", "x86_64")
+    assert fields["Build Host"] == "gocross"  # not this machine's name: two machines give the same rpm
     files = subprocess.run(["rpm", "-qlp", str(dist / "hello-1.2.3-1.x86_64.rpm")], capture_output=True, text=True,
                            check=True).stdout.split()
     assert files == ["/lib/systemd/system/hello.service", "/usr/bin/hello"]

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import tarfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -218,6 +219,27 @@ def test_gpg_signature_verifies_and_a_bad_key_is_one_sentence(tmp_path: Path, gn
     data.write_text("tampered\n")
     assert subprocess.run(["gpg", "--batch", "--verify", str(tmp_path / "sums.txt.asc"), str(data)],
                           capture_output=True, check=False).returncode != 0
+
+
+@pytest.mark.skipif(shutil.which("gpg") is None, reason="gnupg is installed by scripts/test.sh")
+def test_gpg_signature_is_reproducible_from_the_epoch(tmp_path: Path, gnupg_home: str) -> None:
+    """Two signings a second apart (wall clock) give the same bytes; an epoch older than the key signs at the
+    key's creation time, so the signature still verifies."""
+    data = tmp_path / "sums.txt"
+    data.write_text("abc  file\n")
+    created = sign.key_created(gnupg_home)
+    assert created > 1_600_000_000
+    with Executor(1) as ex:
+        for epoch in (created + 100, 1_500_000_000):
+            outs = [tmp_path / f"{epoch}-{i}.asc" for i in range(2)]
+            for out in outs:
+                sign.sign(ex, sign.SignMethod.GPG, gnupg_home, data, out, epoch=epoch)
+                time.sleep(1.1)
+            assert outs[0].read_bytes() == outs[1].read_bytes()
+            ok = subprocess.run(["gpg", "--batch", "--verify", str(outs[0]), str(data)], capture_output=True,
+                                text=True, check=False)
+            assert ok.returncode == 0 and "Good signature" in ok.stderr, ok.stderr
+    assert (tmp_path / f"{created + 100}-0.asc").read_bytes() != (tmp_path / "1500000000-0.asc").read_bytes()
 
 
 def _ssh_key(tmp_path: Path) -> Path:

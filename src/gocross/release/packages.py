@@ -34,6 +34,7 @@ class PackageFormat(StrEnum):
 
 DEFAULT_PACKAGE_FORMATS = tuple(PackageFormat)
 BIN_DIR = "/usr/bin"
+RPM_BUILD_HOST = "gocross"
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ def nfpm_config(job: PackageJob, *, name: str, version: str, epoch: int, meta: P
         "maintainer": meta.maintainer or f"{name} maintainers <nobody@localhost>",
         "description": meta.description or name, "license": meta.license or "",
         "homepage": meta.homepage or "", "vendor": meta.vendor or "", "mtime": mtime, "contents": contents,
+        # rpm records the build machine's host name ("Build Host"); a fixed one makes two machines' rpms equal
+        "rpm": {"buildhost": RPM_BUILD_HOST},
     }
     if meta.depends:
         config["depends"] = list(meta.depends)

@@ -280,7 +280,7 @@ class _Run:
         method, key = signer
         path = staging / checksums.checksums_name(self.name, self.source.version)
         out = path.with_name(path.name + sign.SUFFIX[method])
-        sign.sign(executor, method, key, path, out)
+        sign.sign(executor, method, key, path, out, epoch=self.source.epoch)
         self._record(ReleaseKind.SIGNATURE, str(method), out, None)
 
     def _publish(self, staging: Path) -> tuple[ReleaseFile, ...]:

@@ -3,8 +3,11 @@
 
 Both tools are the users' own: the key is theirs (a GnuPG key id or fingerprint, or an SSH private key
 file), named in gocross.toml or the environment, never stored by gocross. An SSH ed25519 signature is
-deterministic; a GnuPG signature carries its creation time, so it is the one release file that differs
-between two otherwise identical releases.
+deterministic; a GnuPG signature carries its creation time, so gpg runs with a frozen clock
+(``--faked-system-time``) at the release's epoch (SOURCE_DATE_EPOCH or the commit time) — or at the key's
+creation time if the key is younger, since gpg cannot verify a signature older than its key — and the same
+key then gives the same signature bytes on any machine, at any hour (EdDSA and RSA signatures are
+deterministic; only DSA/ECDSA keys would still differ).
 """
 
 from __future__ import annotations
@@ -70,11 +73,23 @@ def _tool(method: SignMethod) -> str:
     return tool
 
 
-def sign(executor: Executor, method: SignMethod, key: str, path: Path, out: Path) -> None:
-    """Write the detached signature of ``path`` to ``out``; UsageError naming the key when signing fails."""
+def key_created(key: str) -> int:
+    """The newest creation time (seconds since 1970) of the GnuPG key and its subkeys; 0 if gpg does not say."""
+    done = execute(["gpg", "--batch", "--with-colons", "--list-secret-keys", "--", key], env=os.environ, timeout=60)
+    times = [int(fields[5]) for fields in (line.split(":") for line in (done.stdout or b"").decode().splitlines())
+             if fields[0] in ("sec", "ssb") and len(fields) > 5 and fields[5].isdigit()]
+    return max(times, default=0)
+
+
+def sign(executor: Executor, method: SignMethod, key: str, path: Path, out: Path, *, epoch: int | None = None) -> None:
+    """Write the detached signature of ``path`` to ``out``; UsageError naming the key when signing fails.
+
+    With ``epoch`` a GnuPG signature is made at that time (or the key's creation time, if later), so it is
+    reproducible."""
     tool = _tool(method)
     if method == SignMethod.GPG:
-        argv = ["gpg", "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "",
+        frozen = [] if epoch is None else ["--faked-system-time", f"{max(epoch, key_created(key))}!"]
+        argv = ["gpg", "--batch", "--yes", *frozen, "--pinentry-mode", "loopback", "--passphrase", "",
                 "--local-user", key, "--armor", "--detach-sign", "--output", str(out), str(path)]
     else:
         argv = ["ssh-keygen", "-q", "-Y", "sign", "-f", str(Path(key).expanduser()), "-n", SSH_NAMESPACE,
