@@ -117,12 +117,19 @@ def test_release_from_a_build_reuses_it_and_is_identical(amd64_release: tuple[Pa
     assert proc.returncode == 0, proc.stderr
     again = _release_files(tmp_path / "again")
     assert sorted(again) == ["hello_1.2.3_checksums.txt", "hello_1.2.3_linux_amd64.cdx.json",
-                             "hello_1.2.3_linux_amd64.tar.gz"]  # not rebuilt: no binary copied here
+                             "hello_1.2.3_linux_amd64.tar.gz", "hello_linux_amd64"]  # not rebuilt; binary copied
     for name in ("hello_1.2.3_linux_amd64.cdx.json", "hello_1.2.3_linux_amd64.tar.gz"):
         assert again[name] == before[name]
     assert "hello_1.2.3_checksums.txt" in proc.stdout  # the summary table
     subprocess.run(["sha256sum", "-c", "--strict", "hello_1.2.3_checksums.txt"], cwd=tmp_path / "again", check=True,
                    capture_output=True)
+    moved = read_manifest(tmp_path / "again")  # the binary the archive was made from came along: nothing claimed
+    for artifact in moved.built:  # is missing from that folder
+        assert artifact.path is not None and artifact.path.parent == (tmp_path / "again").resolve()
+        assert sha256_file(artifact.path) == artifact.sha256 and os.access(artifact.path, os.X_OK)
+    assert [a.target for a in moved.built] == ["linux/amd64"]
+    for f in moved.release:
+        assert f.path.is_file() and sha256_file(f.path) == f.sha256
 
 
 def test_bad_inputs_are_one_sentence_and_write_nothing(amd64_release: tuple[Path, dict[str, object]],

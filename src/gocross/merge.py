@@ -46,7 +46,7 @@ def merge(dists: Sequence[Path], out_dir: Path) -> MergeResult:
     _check_complete(manifests)
     chosen = _choose_artifacts(manifests)
     out_dir = _prepare(out_dir.resolve(), manifests)
-    artifacts = [_copy(a, out_dir) for a in chosen]
+    artifacts = [copy_artifact(a, out_dir) for a in chosen]
     assert first.shard is not None
     shard = first.shard
     meta = {"gocross": __version__, "go": first.go, "package": first.package, "cancelled": False,
@@ -140,7 +140,7 @@ def _prepare(out_dir: Path, manifests: Sequence[Manifest]) -> Path:
     return out_dir
 
 
-def _copy(artifact: Artifact, out_dir: Path) -> Artifact:
+def copy_artifact(artifact: Artifact, out_dir: Path) -> Artifact:
     """The artifact's file copied into ``out_dir`` (exclusively created, then renamed), and its entry there."""
     if not artifact.ok or artifact.path is None:
         return artifact

@@ -85,7 +85,7 @@ def release(options: ReleaseOptions, *, toolchain: Toolchain | None = None,
     run = _Run(options, config.release, source, package_dir, out_dir, Path(manifest.package).name or "main",
                progress or (lambda *_: None), jobs)
     files = run.all(built)
-    path = write_manifest(out_dir, manifest.artifacts, _meta(manifest), files)
+    path = write_manifest(out_dir, _binaries_in(manifest, options, out_dir), _meta(manifest), files)
     return ReleaseResult(out_dir, path, source.version, source.commit, files, tuple(a.target for a in built),
                          tuple(a.target for a in manifest.artifacts if a.status == ArtifactStatus.SKIPPED), jobs,
                          time.monotonic() - started)
@@ -154,6 +154,16 @@ def _releasable(manifest: Manifest) -> tuple[Artifact, ...]:
     if not built:
         raise BuildFailed("Nothing was released: no target was built; see `gocross build`.")
     return built
+
+
+def _binaries_in(manifest: Manifest, options: ReleaseOptions, out_dir: Path) -> tuple[Artifact, ...]:
+    """The manifest's artifacts as ``out_dir`` holds them: with ``--from A --out B`` the binaries the archives
+    were made from are copied into B, so B's artifacts.json never claims a file that is not in B."""
+    if options.from_dir is None or options.from_dir.resolve() == out_dir:
+        return manifest.artifacts
+    from gocross.merge import copy_artifact
+
+    return tuple(copy_artifact(a, out_dir) for a in manifest.artifacts)
 
 
 def _meta(manifest: Manifest) -> dict[str, object]:
