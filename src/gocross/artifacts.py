@@ -181,6 +181,8 @@ class Manifest:
     shard: Mapping[str, Any] | None = None  # a partial manifest's slice (gocross.shard.shard_record)
     merged: Mapping[str, Any] | None = None  # what `gocross merge` joined into this one (gocross.merge)
     release: tuple[ReleaseFile, ...] = ()  # what `gocross release` made from the artifacts (none: not released)
+    # `release --shard`'s settings (version, name, epoch, signing) that `gocross merge` needs to finish it
+    partial_release: Mapping[str, Any] | None = None
 
     @property
     def built(self) -> tuple[Artifact, ...]:
@@ -231,7 +233,8 @@ def read_manifest(dist: Path) -> Manifest:
             raise ValueError("'release' is not a list")
         release = tuple(ReleaseFile.from_json(entry, path.parent) for entry in document.get("release", ()))
         return Manifest(path.resolve(), document["gocross"], document["go"], document["package"],
-                        document["cancelled"], artifacts, document.get("shard"), document.get("merged"), release)
+                        document["cancelled"], artifacts, document.get("shard"), document.get("merged"), release,
+                        document.get("partial_release"))
     except FileNotFoundError:
         raise UsageError(f"No {MANIFEST_NAME} in {dist}; run `gocross build` first or pass its --out folder.") \
             from None

@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from gocross import __version__
-from gocross.artifacts import Artifact, Manifest, read_manifest, sha256_file, write_manifest
+from gocross.artifacts import (
+    Artifact,
+    Manifest,
+    ReleaseFile,
+    ReleaseKind,
+    read_manifest,
+    sha256_file,
+    write_manifest,
+)
 from gocross.errors import OutputError, UsageError
 from gocross.safefs import atomic_output
 
@@ -41,21 +49,100 @@ def merge(dists: Sequence[Path], out_dir: Path) -> MergeResult:
         raise UsageError("Nothing to merge: pass the partial dists, e.g. gocross merge dist-1 dist-2 --out dist.")
     manifests = [_partial(Path(d)) for d in dists]
     first = manifests[0]
+    released = _check_release(manifests)  # first: a different version also shows as different build options
     for other in manifests[1:]:
         _check_same(first, other)
     _check_complete(manifests)
     chosen = _choose_artifacts(manifests)
+    release_files = _choose_release_files(manifests) if released is not None else []
     out_dir = _prepare(out_dir.resolve(), manifests)
     artifacts = [copy_artifact(a, out_dir) for a in chosen]
+    files = [_copy_release_file(f, out_dir) for f in release_files]
+    if released is not None:
+        files += _finish_release(released, files, out_dir)
     assert first.shard is not None
     shard = first.shard
     meta = {"gocross": __version__, "go": first.go, "package": first.package, "cancelled": False,
             "merged": {"count": shard["count"], "selection": shard["selection"], "options": shard["options"],
                        "source": shard["source"]}}
-    manifest = write_manifest(out_dir, artifacts, meta)
+    manifest = write_manifest(out_dir, artifacts, meta, files)
     order = {name: i for i, name in enumerate(shard["selection"])}
     ordered = tuple(sorted(artifacts, key=lambda a: order.get(a.target, len(order))))
     return MergeResult(out_dir, manifest, ordered, int(shard["count"]), tuple(m.path.parent for m in manifests))
+
+
+def _check_release(manifests: Sequence[Manifest]) -> Mapping[str, Any] | None:
+    """The shards' common release settings (`release --shard`), None if none was released; one sentence if
+    only some were released or they differ (version, name, time or signing)."""
+    records = [m.partial_release for m in manifests]
+    if all(r is None for r in records):
+        return None
+    plain = next((m for m, r in zip(manifests, records, strict=True) if r is None), None)
+    if plain is not None:
+        raise UsageError(f"{plain.path.parent} (shard {_label(plain)}) was built but not released, unlike the other "
+                         "parts; run `gocross release --shard` for every shard.")
+    first = records[0]
+    assert first is not None
+    for manifest, record in zip(manifests[1:], records[1:], strict=True):
+        assert record is not None
+        for key in ("version", "name", "epoch", "sign", "key"):
+            if record.get(key) != first.get(key):
+                raise UsageError(f"{manifest.path.parent} (shard {_label(manifest)}) is release {key} "
+                                 f"{record.get(key)!r} but {manifests[0].path.parent} is {first.get(key)!r}; "
+                                 "release every shard from the same tag with the same settings.")
+    return first
+
+
+def _choose_release_files(manifests: Sequence[Manifest]) -> list[ReleaseFile]:
+    """Each shard's archives, SBOMs and packages, checked on disk; a file in two parts must be the same bytes."""
+    chosen: dict[str, tuple[ReleaseFile, Manifest]] = {}
+    for manifest in manifests:
+        for file in manifest.release:
+            if not file.path.is_file() or sha256_file(file.path) != file.sha256:
+                raise UsageError(f"{file.path} is not the file {manifest.path} records (missing or changed since "
+                                 "it was released); release that shard again.")
+            seen = chosen.get(file.path.name)
+            if seen is not None and seen[0].sha256 != file.sha256:
+                raise UsageError(f"{file.path.name} is in {seen[1].path.parent} and {manifest.path.parent} with "
+                                 "different bytes; release one of them again.")
+            chosen[file.path.name] = (file, manifest)
+    return [file for file, _ in chosen.values()]
+
+
+def _copy_release_file(file: ReleaseFile, out_dir: Path) -> ReleaseFile:
+    target = out_dir / file.path.name
+    try:
+        with file.path.open("rb") as source, atomic_output(target, mode=0o644) as sink:
+            shutil.copyfileobj(source, sink, 1 << 20)
+    except OSError as exc:
+        raise OutputError(f"Cannot write {target} ({exc.strerror}); choose another --out.") from None
+    return replace(file, path=target)
+
+
+def _finish_release(settings: Mapping[str, Any], files: Sequence[ReleaseFile], out_dir: Path) -> list[ReleaseFile]:
+    """The checksums file over every shard's archives and packages, and its signature if the release asked for
+    one — what a one-machine release writes last, so the merged release is the same bytes."""
+    from gocross.executor import Executor
+    from gocross.release import checksums, sign
+
+    name, version = str(settings["name"]), str(settings["version"])
+    signer = None
+    if settings.get("sign"):
+        method = sign.parse_method(str(settings["sign"]))
+        key = sign.signing_key(method, settings.get("key"))
+        sign.check_key(method, key)
+        signer = method, key
+    path = out_dir / checksums.checksums_name(name, version)
+    listed = [(f.path.name, f.sha256) for f in files if f.kind in (ReleaseKind.ARCHIVE, ReleaseKind.PACKAGE)]
+    checksums.write_checksums(path, listed)
+    made = [ReleaseFile(ReleaseKind.CHECKSUMS, "sha256", path, path.stat().st_size, sha256_file(path), None)]
+    if signer is not None:
+        method, key = signer
+        out = path.with_name(path.name + sign.SUFFIX[method])
+        with Executor(1, name="gocross-merge") as executor:
+            sign.sign(executor, method, key, path, out, epoch=int(settings["epoch"]))
+        made.append(ReleaseFile(ReleaseKind.SIGNATURE, str(method), out, out.stat().st_size, sha256_file(out), None))
+    return made
 
 
 def _partial(dist: Path) -> Manifest:

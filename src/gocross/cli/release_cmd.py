@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 @click.option("--sign", "sign_method", type=click.Choice(["gpg", "ssh"]),
               help="Sign the checksums file (default: gocross.toml [release] sign, else unsigned).")
 @click.option("--key", help="The GnuPG key id or SSH private key file to sign with.")
+@click.option("--shard", "shard_spec", metavar="I/N",
+              help="Release only shard I of N of the targets (as `build --shard`); `gocross merge` joins the "
+                   "shards and writes the checksums file and signature.")
 @click.option("--ldflags", help="Extra linker flags, passed to go build -ldflags.")
 @click.option("--tags", help="Build tags, comma-separated.")
 @click.option("--cgo/--no-cgo", default=None, help="CGO_ENABLED=1 (needs a C compiler per target).")
@@ -37,20 +40,21 @@ if TYPE_CHECKING:
 @pass_app
 def release(app: App, package_dir: Path | None, targets: tuple[str, ...], version: str | None,
             from_dir: Path | None, out_dir: Path | None, allow_dirty: bool, packages: bool, sbom: bool,
-            sign_method: str | None, key: str | None, ldflags: str | None, tags: str | None, cgo: bool | None,
-            jobs: int | None, as_json: bool) -> None:
+            sign_method: str | None, key: str | None, shard_spec: str | None, ldflags: str | None,
+            tags: str | None, cgo: bool | None, jobs: int | None, as_json: bool) -> None:
     """Release PACKAGE_DIR (default: .): reproducible archives, checksums, SBOMs, Linux packages, signature."""
     from gocross.errors import UsageError
     from gocross.plan import BuildOptions
     from gocross.release import ReleaseOptions, SignMethod
     from gocross.release import release as run_release
+    from gocross.shard import parse_shard
 
-    if from_dir is not None and (targets or ldflags or tags or cgo is not None):
-        raise UsageError("--from releases an existing build as it is; drop --target/--ldflags/--tags/--cgo or "
-                         "build again without --from.")
+    if from_dir is not None and (targets or ldflags or tags or cgo is not None or shard_spec):
+        raise UsageError("--from releases an existing build as it is; drop --target/--ldflags/--tags/--cgo/--shard "
+                         "or build again without --from.")
     build = BuildOptions(package_dir=package_dir or Path(), targets=targets, ldflags=ldflags,
                          tags=tuple(t for t in tags.split(",") if t) if tags is not None else None, cgo=cgo,
-                         jobs=jobs)
+                         jobs=jobs, shard=parse_shard(shard_spec) if shard_spec else None)
     options = ReleaseOptions(package_dir=package_dir, build=build, from_dir=from_dir, out_dir=out_dir,
                              version=version, allow_dirty=allow_dirty, packages=packages, sbom=sbom,
                              sign=SignMethod(sign_method) if sign_method else None, key=key, jobs=jobs)

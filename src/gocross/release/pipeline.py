@@ -84,8 +84,12 @@ def release(options: ReleaseOptions, *, toolchain: Toolchain | None = None,
     jobs = options.jobs or options.build.jobs or os.cpu_count() or 2
     run = _Run(options, config.release, source, package_dir, out_dir, Path(manifest.package).name or "main",
                progress or (lambda *_: None), jobs)
-    files = run.all(built)
-    path = write_manifest(out_dir, _binaries_in(manifest, options, out_dir), _meta(manifest), files)
+    partial = manifest.shard is not None  # `--shard I/N`: checksums and signature wait for `gocross merge`
+    files = run.all(built, partial=partial)
+    meta = _meta(manifest)
+    if partial:
+        meta |= {"shard": manifest.shard, "partial_release": run.partial_record()}
+    path = write_manifest(out_dir, _binaries_in(manifest, options, out_dir), meta, files)
     return ReleaseResult(out_dir, path, source.version, source.commit, files, tuple(a.target for a in built),
                          tuple(a.target for a in manifest.artifacts if a.status == ArtifactStatus.SKIPPED), jobs,
                          time.monotonic() - started)
@@ -182,12 +186,13 @@ class _Run:
         self.lock = threading.Lock()
         self.made: list[ReleaseFile] = []
 
-    def all(self, built: tuple[Artifact, ...]) -> tuple[ReleaseFile, ...]:
+    def all(self, built: tuple[Artifact, ...], *, partial: bool = False) -> tuple[ReleaseFile, ...]:
+        """Every release file; ``partial`` (one shard): no checksums or signature — merge writes them."""
         template = self.config.name or archives.DEFAULT_NAME
         extras = archives.extra_files(self.module_dir, self.config.files or archives.DEFAULT_FILES)
         self._check_unique_names(built, template)
         package_jobs, nfpm = self._package_jobs(built)
-        signer = self._signer()
+        signer = None if partial else self._signer()
         if self.options.sbom:
             sbom.require_cyclonedx()
         staging = _staging(self.out_dir)
@@ -201,13 +206,22 @@ class _Run:
                     assert nfpm is not None
                     executor.submit(self._package, executor, nfpm, job, staging, Path(work))
                 executor.wait()
-                self._checksums(staging)
+                if not partial:
+                    self._checksums(staging)
                 if signer is not None:
                     self._sign(executor, signer, staging)
             files = self._publish(staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return files
+
+    def partial_record(self) -> dict[str, object]:
+        """What `gocross merge` needs to write this release's checksums file and signature once every shard is in."""
+        method = self.options.sign or (sign.parse_method(self.config.sign) if self.config.sign else None)
+        key = None if method is None else self.options.key or (
+            self.config.gpg_key if method == sign.SignMethod.GPG else self.config.ssh_key)
+        return {"version": self.source.version, "name": self.name, "epoch": self.source.epoch,
+                "sign": None if method is None else str(method), "key": key}
 
     def _package_jobs(self, built: tuple[Artifact, ...]) -> tuple[tuple[packages.PackageJob, ...], Path | None]:
         if not self.options.packages:
