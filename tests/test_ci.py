@@ -63,6 +63,12 @@ def test_the_workflow_passes_actionlint(tmp_path: Path) -> None:
         assert "'linux/*,!linux/mips*'" in text  # quoted for the runner's shell
         assert f"gocross merge {' '.join(f'dist-{i}' for i in range(1, shards + 1))} --out dist" in text
         assert "GOCROSS_CACHE: ${{ secrets.GOCROSS_CACHE }}" in text
+        # on a v* tag the shards release (merge then writes the checksums); otherwise they build
+        assert f"gocross release examples/hello --target 'linux/*,!linux/mips*' --shard \\\"${{{{ matrix.shard }}}}/" \
+               f"{shards}\\\"" in text
+        assert "if: startsWith(github.ref, 'refs/tags/v')" in text
+        assert "if: \"${{ !startsWith(github.ref, 'refs/tags/v') }}\"" in text
+        assert "--version \\\"${GITHUB_REF_NAME#v}\\\"" in text and "gocross[release]" in text
         written.append(out)
     flagged, *clean = actionlint(bad, *written)
     assert any("nope" in f["message"] for f in flagged)

