@@ -73,7 +73,8 @@ def test_release_json_and_manifest_list_every_file(amd64_release: tuple[Path, di
     manifest = read_manifest(dist)
     names = sorted(f.path.name for f in manifest.release)
     assert names == ["hello-1.2.3-1.x86_64.rpm", "hello_1.2.3_amd64.deb", "hello_1.2.3_checksums.txt",
-                     "hello_1.2.3_linux_amd64.cdx.json", "hello_1.2.3_linux_amd64.tar.gz", "hello_1.2.3_x86_64.apk"]
+                     "hello_1.2.3_linux_amd64.cdx.json", "hello_1.2.3_linux_amd64.spdx.json",
+                     "hello_1.2.3_linux_amd64.tar.gz", "hello_1.2.3_x86_64.apk"]
     for f in manifest.release:  # the manifest claims nothing that is not on disk, byte for byte
         assert f.path.is_file() and f.path.stat().st_size == f.size and sha256_file(f.path) == f.sha256
         assert f.target == (None if f.kind == ReleaseKind.CHECKSUMS else "linux/amd64")
@@ -117,8 +118,10 @@ def test_release_from_a_build_reuses_it_and_is_identical(amd64_release: tuple[Pa
     assert proc.returncode == 0, proc.stderr
     again = _release_files(tmp_path / "again")
     assert sorted(again) == ["hello_1.2.3_checksums.txt", "hello_1.2.3_linux_amd64.cdx.json",
+                             "hello_1.2.3_linux_amd64.spdx.json",
                              "hello_1.2.3_linux_amd64.tar.gz", "hello_linux_amd64"]  # not rebuilt; binary copied
-    for name in ("hello_1.2.3_linux_amd64.cdx.json", "hello_1.2.3_linux_amd64.tar.gz"):
+    for name in ("hello_1.2.3_linux_amd64.cdx.json", "hello_1.2.3_linux_amd64.spdx.json",
+                 "hello_1.2.3_linux_amd64.tar.gz"):
         assert again[name] == before[name]
     assert "hello_1.2.3_checksums.txt" in proc.stdout  # the summary table
     subprocess.run(["sha256sum", "-c", "--strict", "hello_1.2.3_checksums.txt"], cwd=tmp_path / "again", check=True,
@@ -252,7 +255,8 @@ def test_post_release_is_reproducible_installable_and_signed(tmp_path: Path) -> 
     subprocess.run(["sha256sum", "-c", "--strict", "hello_1.2.3_checksums.txt"], cwd=dist, check=True,
                    capture_output=True)
     listed = [ln.split("  ")[1] for ln in (dist / "hello_1.2.3_checksums.txt").read_text().splitlines()]
-    assert len(listed) == 7 + 5 * 2 + 4  # archives, deb+rpm per linux arch, apk where Alpine has the arch
+    # archives, deb+rpm per linux arch, apk where Alpine has the arch, a CycloneDX and an SPDX SBOM per archive
+    assert len(listed) == 7 + 5 * 2 + 4 + 7 * 2
     assert "hello_1.2.3_ppc64.apk" not in listed and "hello_1.2.3_ppc64el.deb" in listed
 
     # the ssh signature of the checksums file verifies with the public key

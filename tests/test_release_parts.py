@@ -312,3 +312,48 @@ def test_sbom_lists_exactly_what_go_version_m_prints(toolchain: object, tmp_path
                       version="1.2.3", epoch=EPOCH)
     assert again == text  # no clock, no random serial number
     assert doc["serialNumber"].startswith("urn:uuid:")
+
+
+def test_spdx_sbom_is_valid_deterministic_and_lists_exactly_what_go_version_m_prints(toolchain: object,
+                                                                                       tmp_path: Path) -> None:
+    """The same module as the CycloneDX test: spdx-tools' own parser and validator accept the document, whose
+    packages are the main module plus exactly `go version -m`'s deps; no clock, no random namespace."""
+    from spdx_tools.spdx.parser.parse_anything import parse_file
+    from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+
+    from gocross.artifacts import sha256_file
+    from gocross.binary import inspect, to_json
+    from gocross.release.sbom import spdx_json
+
+    src = tmp_path / "sbom"
+    shutil.copytree(SBOM_FIXTURE, src)
+    binary = tmp_path / "app"
+    go = str(toolchain.go)  # type: ignore[attr-defined]
+    env = {**os.environ, "CGO_ENABLED": "0"}
+    subprocess.run([go, "build", "-trimpath", "-o", str(binary), "."], cwd=src / "app", env=env, check=True)
+    listing = subprocess.run([go, "version", "-m", str(binary)], capture_output=True, text=True, check=True).stdout
+    lines = [ln.strip().split("\t") for ln in listing.splitlines()[1:]]
+    deps = {(f[1], f[2]) for f in lines if f[0] == "dep"}
+    assert len(deps) == 2
+    text = spdx_json(to_json(inspect(binary, runs_here=False)), name="app", binary_sha256=sha256_file(binary),
+                     version="1.2.3", epoch=EPOCH)
+    path = tmp_path / "app.spdx.json"
+    path.write_text(text)
+    assert validate_full_spdx_document(parse_file(str(path))) == []
+    doc = json.loads(text)
+    assert doc["spdxVersion"] == "SPDX-2.3" and doc["creationInfo"]["created"] == "2024-01-02T03:04:05Z"
+    main_id = doc["documentDescribes"][0] if "documentDescribes" in doc else next(
+        r["relatedSpdxElement"] for r in doc["relationships"] if r["relationshipType"] == "DESCRIBES")
+    packages = {p["SPDXID"]: p for p in doc["packages"]}
+    main = packages.pop(main_id)
+    assert (main["name"], main["versionInfo"]) == ("example.com/app", "1.2.3")
+    assert main["checksums"] == [{"algorithm": "SHA256", "checksumValue": sha256_file(binary)}]
+    assert {(p["name"], p["versionInfo"]) for p in packages.values()} == deps
+    depends = {r["relatedSpdxElement"] for r in doc["relationships"] if r["relationshipType"] == "DEPENDS_ON"}
+    assert depends == set(packages)
+    again = spdx_json(to_json(inspect(binary, runs_here=False)), name="app", binary_sha256=sha256_file(binary),
+                      version="1.2.3", epoch=EPOCH)
+    assert again == text
+    other = spdx_json(to_json(inspect(binary, runs_here=False)), name="app", binary_sha256=sha256_file(binary),
+                      version="1.2.4", epoch=EPOCH)
+    assert json.loads(other)["documentNamespace"] != doc["documentNamespace"]

@@ -133,7 +133,7 @@ def _finish_release(settings: Mapping[str, Any], files: Sequence[ReleaseFile], o
         sign.check_key(method, key)
         signer = method, key
     path = out_dir / checksums.checksums_name(name, version)
-    listed = [(f.path.name, f.sha256) for f in files if f.kind in (ReleaseKind.ARCHIVE, ReleaseKind.PACKAGE)]
+    listed = [(f.path.name, f.sha256) for f in files if f.kind in checksums.LISTED]
     checksums.write_checksums(path, listed)
     made = [ReleaseFile(ReleaseKind.CHECKSUMS, "sha256", path, path.stat().st_size, sha256_file(path), None)]
     if signer is not None:

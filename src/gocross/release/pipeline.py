@@ -284,6 +284,10 @@ class _Run:
             atomic_write(doc, sbom.sbom_json(artifact.inspection, binary_sha256=artifact.sha256,
                                              version=self.source.version, epoch=self.source.epoch))
             self._record(ReleaseKind.SBOM, sbom.SBOM_FORMAT, doc, artifact.target)
+            spdx = staging / f"{base}{sbom.SPDX_SUFFIX}"
+            atomic_write(spdx, sbom.spdx_json(artifact.inspection, name=self.name, binary_sha256=artifact.sha256,
+                                              version=self.source.version, epoch=self.source.epoch))
+            self._record(ReleaseKind.SBOM, sbom.SPDX_FORMAT, spdx, artifact.target)
 
     def _package(self, executor: Executor, nfpm: Path, job: packages.PackageJob, staging: Path,
                  work: Path) -> None:
@@ -295,7 +299,7 @@ class _Run:
         self._record(ReleaseKind.PACKAGE, str(job.fmt), out, job.target)
 
     def _checksums(self, staging: Path) -> None:
-        listed = [(f.path.name, f.sha256) for f in self.made if f.kind in (ReleaseKind.ARCHIVE, ReleaseKind.PACKAGE)]
+        listed = [(f.path.name, f.sha256) for f in self.made if f.kind in checksums.LISTED]
         path = staging / checksums.checksums_name(self.name, self.source.version)
         checksums.write_checksums(path, listed)
         self._record(ReleaseKind.CHECKSUMS, "sha256", path, None)
