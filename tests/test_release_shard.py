@@ -55,6 +55,7 @@ def test_sharded_release_merged_is_the_monolithic_release(released: tuple[Path, 
         assert any(n.endswith((".tar.gz", ".zip")) for n in names)
     proc = gocross("merge", *parts, "--out", tmp_path / "merged")
     assert proc.returncode == 0, proc.stderr
+    assert "hello_1.2.3_checksums.txt, hello_1.2.3_checksums.txt.sig written here" in proc.stdout
     skip = ("artifacts.json", ".gocross-state.json")
     want = {k: v for k, v in _listing(mono).items() if k not in skip}
     got = {k: v for k, v in _listing(tmp_path / "merged").items() if k not in skip}

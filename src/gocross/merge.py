@@ -41,6 +41,7 @@ class MergeResult:
     artifacts: tuple[Artifact, ...]
     shards: int
     parts: tuple[Path, ...]
+    release: tuple[ReleaseFile, ...] = ()  # the joined release files (parts of `release --shard`), by name
 
 
 def merge(dists: Sequence[Path], out_dir: Path) -> MergeResult:
@@ -68,7 +69,8 @@ def merge(dists: Sequence[Path], out_dir: Path) -> MergeResult:
     manifest = write_manifest(out_dir, artifacts, meta, files)
     order = {name: i for i, name in enumerate(shard["selection"])}
     ordered = tuple(sorted(artifacts, key=lambda a: order.get(a.target, len(order))))
-    return MergeResult(out_dir, manifest, ordered, int(shard["count"]), tuple(m.path.parent for m in manifests))
+    return MergeResult(out_dir, manifest, ordered, int(shard["count"]), tuple(m.path.parent for m in manifests),
+                       tuple(sorted(files, key=lambda f: f.path.name)))
 
 
 def _check_release(manifests: Sequence[Manifest]) -> Mapping[str, Any] | None:
