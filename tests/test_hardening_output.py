@@ -75,3 +75,47 @@ def test_smoke_json_keeps_a_tail_and_says_it_was_cut(flood: Path) -> None:
     assert check["status"] == "pass" and len(check["output"]) == OUTPUT_LIMIT
     assert check["output_cut"] == (256 << 20) + len("\nthe end\n") - OUTPUT_LIMIT
     assert peak_kib < 100 * 1024, f"peak {peak_kib} KiB"
+
+
+# A test that prints 3 MiB of 1 KiB lines, then passes.
+LOUD_TEST = """
+package loud
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestLoud(t *testing.T) {
+	line := strings.Repeat("x", 1023)
+	for i := 0; i < 3*1024; i++ {
+		fmt.Println(line)
+	}
+	fmt.Println("the end")
+}
+"""
+
+
+def test_go_test_says_how_much_output_it_cut(tmp_path: Path) -> None:
+    """`gocross test` parses only the last 1 MiB of a test binary's output and says so: in the result, the
+    closing --json event, the JUnit properties and a note beside the table; the verdict comes from the tail."""
+    from gocross.gotest import TestOptions, TestStatus, run_tests
+
+    mod = write_module(tmp_path / "loud", {"go.mod": "module example.com/loud\n\ngo 1.21\n",
+                                           "loud_test.go": LOUD_TEST}, module="example.com/loud")
+    run = run_tests(TestOptions(targets=("linux/amd64",), directory=mod))
+    (result,) = run.results
+    framing = 512  # test2json's own lines (=== RUN, --- PASS, PASS, ok) around the 3 MiB
+    assert result.status == TestStatus.PASSED and result.passed == 1, result
+    assert 2 * OUTPUT_LIMIT <= result.output_cut < 2 * OUTPUT_LIMIT + framing, result.output_cut
+    closing = result.events[-1]
+    assert closing["Action"] == "pass" and closing["OutputCut"] == result.output_cut
+
+    junit = tmp_path / "junit.xml"
+    proc = subprocess.run([sys.executable, "-m", "gocross", "test", "-C", str(mod), "-t", "linux/amd64",
+                           "--junit", str(junit)], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    assert f"linux/amd64 example.com/loud: output cut: {result.output_cut:,} bytes came before the last 1 MiB" \
+        in proc.stdout, proc.stdout
+    assert f'<property name="output_cut" value="{result.output_cut}"' in junit.read_text()

@@ -176,6 +176,10 @@ def _notes(run: TestRun) -> list[str]:
     if run.no_test_files:
         notes.append(f"No test files (built and vetted for each target, as go test does): "
                      f"{', '.join(run.no_test_files)}.")
+    for r in run.results:
+        if r.output_cut:
+            notes.append(f"{r.target} {r.package}: output cut: {r.output_cut:,} bytes came before the last "
+                         "1 MiB, which is all gocross keeps (the verdict and details come from that tail).")
     return notes
 
 

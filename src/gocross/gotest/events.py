@@ -184,8 +184,11 @@ _CLOSING_ACTION = {TestStatus.PASSED: "pass", TestStatus.NO_TESTS: "skip", TestS
 def _final_event(package: str, target: str, result: PackageResult) -> dict[str, Any]:
     """The package's closing event, with gocross's verdict (``Status``, ``Reason``) added to Go's fields."""
     action = _CLOSING_ACTION.get(result.status, "fail")
-    return {"Action": action, "Package": package, "Elapsed": round(result.seconds, 3), "Target": target,
-            "Status": str(result.status), "Reason": result.reason}
+    event: dict[str, Any] = {"Action": action, "Package": package, "Elapsed": round(result.seconds, 3),
+                             "Target": target, "Status": str(result.status), "Reason": result.reason}
+    if result.output_cut:
+        event["OutputCut"] = result.output_cut  # bytes of output dropped before the kept last 1 MiB
+    return event
 
 
 def _synthetic_events(result: PackageResult) -> tuple[dict[str, Any], ...]:

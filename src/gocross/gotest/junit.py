@@ -65,7 +65,8 @@ def _suite(result: PackageResult) -> ET.Element:
     suite = ET.Element("testsuite", name=f"{result.package} ({result.target})", time=f"{result.seconds:.3f}")
     props = ET.SubElement(suite, "properties")
     for name, value in (("target", result.target), ("package", result.package), ("status", str(result.status)),
-                        ("runner", result.runner or "none")):
+                        ("runner", result.runner or "none"),
+                        *([("output_cut", str(result.output_cut))] if result.output_cut else [])):
         ET.SubElement(props, "property", name=name, value=value)
     classname = result.package  # the target is in the suite's name and its properties
     cases = [_case(classname, c) for c in result.tests]

@@ -184,7 +184,7 @@ class TestMatrix:
         events = close_unfinished(events, unfinished_reason(result, output.decode("utf-8", "replace")))
         cases = summarize(events, job.binary, emulated)
         verdict = judge(t.name, pkg.import_path, result, cases, package_output(events))
-        self._record(with_events(verdict, events))
+        self._record(with_events(replace(verdict, output_cut=done.stdout_cut), events))
 
 
 _NO_FILES = "build constraints exclude all Go files"

@@ -83,6 +83,9 @@ class PackageResult:
     reason: str | None = None  # one sentence when not passed
     output: str = ""  # compiler output, or the package-level output of the test binary
     vet: str | None = None  # `go vet` verdict when the target was built but not run
+    # Bytes of the test binary's output dropped from the front: gocross keeps and parses only the last
+    # OUTPUT_LIMIT (1 MiB), so a test printing gigabytes costs megabytes; the verdict is from that tail.
+    output_cut: int = 0
     events: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
 
     @property
