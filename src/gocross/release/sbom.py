@@ -30,6 +30,15 @@ def require_cyclonedx() -> None:
     if any(importlib.util.find_spec(m) is None for m in ("cyclonedx", "packageurl", "spdx_tools")):
         raise ReleaseFailed("cyclonedx-python-lib or spdx-tools, which write the SBOMs, is not installed; run "
                             "`pip install 'gocross[release]'` (or pass --no-sbom).")
+    # Loaded here, in one thread, before the archive threads write SBOMs: spdx-tools' model modules import
+    # one another in a cycle, and two threads importing them at once failed with "cannot import name
+    # 'CreationInfo' from partially initialized module" (seen in CI).
+    import cyclonedx.model.bom
+    import cyclonedx.model.component
+    import cyclonedx.output.json  # noqa: F401
+    import packageurl  # noqa: F401
+    import spdx_tools.spdx.model
+    import spdx_tools.spdx.writer.json.json_writer  # noqa: F401
 
 
 def _purl(module: Module) -> Any:
