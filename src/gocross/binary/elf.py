@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from gocross import platforms
 from gocross.binary.facts import Facts
-from gocross.binary.reader import AddressMap, Corrupt, Reader, capped, count
+from gocross.binary.reader import AddressMap, Corrupt, Reader, capped, claimed_extent, count
 
 PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_NOTE = 1, 2, 3, 4
 PF_W = 2
@@ -97,8 +97,8 @@ def parse(r0: Reader) -> Facts:
     _header_goos(f, osabi)
     _sections_facts(f, secs, segs)
     # Scans without a section stay inside what the headers claim (a sparse 10 GiB file is not read whole).
-    ends = [s.offset + s.filesz for s in segs] + [s.offset + s.size for s in secs if s.type != SHT_NOBITS]
-    f.scan_range = (0, min(r.size, max(ends))) if ends else None
+    f.scan_range = claimed_extent(r.size, [(s.offset, s.filesz) for s in segs]
+                                  + [(s.offset, s.size) for s in secs if s.type != SHT_NOBITS])
     return f
 
 

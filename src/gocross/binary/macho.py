@@ -8,7 +8,7 @@ and macOS vs iOS), LC_SYMTAB (stripped or not). A universal file is a table of s
 from __future__ import annotations
 
 from gocross.binary.facts import Facts
-from gocross.binary.reader import AddressMap, Corrupt, Reader, count
+from gocross.binary.reader import AddressMap, Corrupt, Reader, claimed_extent, count
 from gocross.platforms import MACHO_CPUS
 
 MAGIC_32, MAGIC_64 = 0xFEEDFACE, 0xFEEDFACF
@@ -107,6 +107,7 @@ def _commands(r: Reader, f: Facts, pos: int, ncmds: int, end: int) -> None:
             _min_os(r, f, pos, cmd)
         pos += size
     f.addr_map = AddressMap(ranges)
+    f.scan_range = claimed_extent(r.size, [(fileoff, filesize) for _vm, filesize, fileoff in ranges])
     f.needed_libs = tuple(libs)
     f.linkage = "dynamic" if libs or f.interpreter else "static"
     f.cite("linkage", "Mach-O LC_LOAD_DYLIB / LC_LOAD_DYLINKER")

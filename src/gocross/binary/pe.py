@@ -8,7 +8,7 @@ string table that follows the symbol table.
 from __future__ import annotations
 
 from gocross.binary.facts import Facts
-from gocross.binary.reader import AddressMap, Corrupt, Reader, count
+from gocross.binary.reader import AddressMap, Corrupt, Reader, claimed_extent, count
 from gocross.platforms import PE_MACHINES
 
 _SUBSYSTEM = {1: "native", 2: "windows GUI", 3: "console", 9: "Windows CE", 10: "EFI application"}
@@ -48,6 +48,7 @@ def parse(r: Reader, pe_off: int) -> Facts:
     sections = _sections(r, opt + opt_size, count(nsects, "PE sections", 96), symptr, nsyms)
     f.addr_map = AddressMap([(base + va, raw, off) for _n, va, raw, off, _c in sections])
     _section_facts(f, sections)
+    f.scan_range = claimed_extent(r.size, [(off, raw) for _n, _va, raw, off, _c in sections])
     f.stripped = symptr == 0 or nsyms == 0
     f.needed_libs = tuple(_imports(r, dirs, ndirs, sections))
     f.linkage = "dynamic" if f.needed_libs else "static"

@@ -42,6 +42,7 @@ def parse(r0: Reader) -> Facts:
     f.text_range = (hdr, text)
     f.buildinfo_ranges.append((hdr + text, data))
     f.pclntab_range = None
+    f.scan_range = (0, total)  # the header's sizes add up to what the file holds; nothing past it is read
     f.stripped = syms == 0
     f.debug_info = False
     return f

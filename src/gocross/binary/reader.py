@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import mmap
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -146,6 +146,17 @@ class Reader:
         """A zero-copy view of [off, off+n) for regex scans (checked)."""
         self.check(off, n)
         return memoryview(self._buf)[off : off + n]
+
+
+def claimed_extent(size: int, extents: Iterable[tuple[int, int]]) -> tuple[int, int] | None:
+    """``(0, end)``: the part of a file its headers claim (``(offset, length)`` of every section or segment),
+    never past the file's end; None when they claim nothing.
+
+    Scans that have no section to look in (the build info's last resort, the pclntab search) stay inside
+    it, so a sparse 10 GiB file holding only a header is not read whole.
+    """
+    ends = [off + length for off, length in extents if length > 0]
+    return (0, min(size, max(ends))) if ends else None
 
 
 def capped(n: int, cap: int, what: str) -> int:

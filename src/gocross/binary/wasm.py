@@ -38,6 +38,8 @@ def parse(r: Reader) -> Facts:
         size, body = r.uvarint(pos + 1)
         r.check(body, size, f"wasm section {sec_id}")
         if sec_id == SEC_CUSTOM:
+            if size == 0:  # a custom section starts with its name: zeros (a sparse tail) are no sections
+                raise Corrupt(f"wasm custom section at {pos:#x} is empty (not even a name)")
             _custom(r, f, body, body + size)
         elif sec_id == SEC_IMPORT:
             imports = _imports(r, body)
@@ -46,6 +48,7 @@ def parse(r: Reader) -> Facts:
         elif sec_id == SEC_DATA:
             f.scan_range = (body, size)  # Go's rodata, pclntab included, is in the data segments
         pos = body + size
+    f.scan_range = f.scan_range or (0, min(pos, r.size))  # no data section: what the sections claim
     f.wasm_imports = tuple(dict.fromkeys(imports))
     _goos(f, exports)
     return f

@@ -8,7 +8,7 @@ text; everything is big-endian.
 from __future__ import annotations
 
 from gocross.binary.facts import Facts
-from gocross.binary.reader import AddressMap, Reader, count
+from gocross.binary.reader import AddressMap, Reader, claimed_extent, count
 
 MAGIC_32, MAGIC_64 = 0x01DF, 0x01F7
 STYP_DWARF, STYP_TEXT, STYP_DATA, STYP_LOADER = 0x10, 0x20, 0x40, 0x1000
@@ -40,6 +40,7 @@ def parse(r0: Reader) -> Facts:
         ranges.append((vaddr, ssize, scnptr))
         _section(r, f, name.rstrip(b"\0"), sflags & 0xFFFF, scnptr, ssize, is64)
     f.addr_map = AddressMap(ranges)
+    f.scan_range = claimed_extent(r.size, [(scnptr, ssize) for _va, ssize, scnptr in ranges])
     f.linkage = "dynamic" if f.needed_libs else "static"
     f.cite("linkage", "XCOFF loader section import files")
     return f
