@@ -259,3 +259,29 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_in_the_first_milliseconds_is_never_a_gocross_traceback(signum: int) -> None:
+    """From gocross's first line on, a signal is "interrupted"/"stopped by" and 128+N. What comes before is
+    Python's own start-up (site and the .pth files of site-packages; on this machine one imports certifi):
+    a signal there is Python's (killed by it, or a KeyboardInterrupt raised in site), with no gocross frame."""
+    seen = set()
+    for delay in (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3) * 2:
+        child = subprocess.Popen([sys.executable, "-m", "gocross", "targets"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        child.send_signal(signum)
+        err = child.stderr.read() if child.stderr else ""
+        code = child.wait(30)
+        if "Traceback" in err:
+            frames = [ln for ln in err.splitlines() if ln.lstrip().startswith("File ")]
+            assert not any("gocross" in ln for ln in frames), err
+            seen.add("python start-up")
+        elif code == 128 + signum:
+            assert err.strip() in ("gocross: interrupted", f"gocross: stopped by {signal.Signals(signum).name}")
+            seen.add("gocross")
+        else:
+            assert code in (0, -signum), (delay, code, err)
+    assert "gocross" in seen  # the handler's window was really hit
