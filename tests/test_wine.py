@@ -274,8 +274,8 @@ def test_smoke_serve_hello_under_wine(tmp_path: Path, wine_ready: dict[str, Pref
     dist = tmp_path / "dist"
     built = gocross("build", HELLO, "--target", targets, "-o", dist)
     assert built.returncode == 0, built.stderr
-    # One at a time: two wine servers started together in one prefix sometimes lose a connection ("Connection
-    # reset by peer", 1 run in 6 here, even with the wineserver started first) — an open issue, see issue 16.
+    # One at a time: two windows servers smoked at once in one prefix still fail 2 runs in 9 here (one never
+    # accepts a connection), even with the prefix's wineserver started outside both runs — open, issue 16.
     proc = gocross("smoke", dist, "--serve", "--expect", "hello world", "--json", "--jobs", "1")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)

@@ -58,10 +58,9 @@ class WineRunner:
     def prepare(self, goos: str, goarch: str) -> None:
         """Ready gocross's prefix in this process, so its one-time creation shows progress here."""
         from gocross.log import logger
-        from gocross.wine.prefix import ensure_prefix, start_server
+        from gocross.wine.prefix import ensure_prefix
 
-        state = ensure_prefix(goarch, progress=logger.warning)
-        start_server(state.path)
+        ensure_prefix(goarch, progress=logger.warning)  # each run's child starts the shared wineserver
 
     def why_not(self, goos: str, goarch: str, variant: str | None) -> str:
         return f"wine runs windows/amd64 and windows/386 only, not {goos}/{goarch}"

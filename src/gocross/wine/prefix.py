@@ -28,6 +28,7 @@ from gocross.wine.install import WineHalf, builtin_dll, find_half
 
 BOOT_TIMEOUT = 600.0  # a cold wineboot takes ~20-30 s here; far longer on a loaded machine
 _PROBE_TOKEN = "gocross-wine32-ok"
+_TOKEN_VAR = "GOCROSS_RUN_TOKEN"  # executor.TOKEN_VAR; not imported: every run's child passes through here
 _SYSTEM_DIRS = {"wine64": "system32", "wine32": "syswow64"}  # in a 64-bit prefix
 
 Progress = Callable[[str], None]
@@ -222,17 +223,23 @@ def _install_prng(goarch: str, half: str, system_dir: Path, say: Progress) -> Pr
 
 
 def start_server(prefix: Path) -> None:
-    """Start the prefix's wineserver before its programs, if none is running (a second one exits at once).
+    """Start the prefix's wineserver outside any run, if none is running (a second one exits at once).
 
-    Seen here: a 64-bit and a 32-bit program started together with no wineserver running race to start
-    one, and the 32-bit program can lose, exiting 0 at once with no output (2 of 6 smoke runs of the
-    post's server for windows/386 and windows/amd64; 0 of 8 with the server started first). ``-p3`` keeps
-    wine's own default: the server exits 3 s after its last program.
+    A wineserver that a run's wine starts belongs to that run: it carries the run's ``GOCROSS_RUN_TOKEN``
+    and the executor kills it when that run ends, and with it every other run of the prefix that connected
+    to it (seen here: "Connection reset by peer" in one of two windows servers smoked at once; a 386
+    program started beside a 64-bit one exiting 0 silently). This one carries no token and has a session of
+    its own, so it serves every run; ``-p3`` keeps wine's default: it exits by itself 3 s after the last
+    program of the prefix ends. Each run's child calls this just before starting wine.
     """
-    from gocross.executor import execute
+    import subprocess
+
     from gocross.wine.install import wineserver
 
     server = wineserver()
-    if server is not None:
-        execute([server, "-p3"], env={**os.environ, **wine_env(prefix)}, timeout=30, filter_stderr=False)
-
+    if server is None:
+        return
+    env = {k: v for k, v in os.environ.items() if k != _TOKEN_VAR} | wine_env(prefix)
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):  # then the run's wine starts its own
+        subprocess.run([server, "-p3"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, start_new_session=True, timeout=30, check=False)
