@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,21 @@ def test_log_output_stays_in_order_inside_the_test(corner_runs: CornerRuns) -> N
         lines = [_normal(ln).strip() for ln in case.output.splitlines()]
         wanted = ["stdout one", "stderr two", "stderr three", "stdout four", "stderr five", "log_test.go:16: six"]
         assert [ln for ln in lines if ln in wanted] == wanted, (target, lines)
+
+
+def test_a_test_binary_that_exits_0_without_a_word_could_not_run() -> None:
+    """wine64 "runs" a 386 test binary to exit 0 and no output when its 32-bit half cannot start (seen in CI
+    when two windows runs raced to start a wineserver). A real test binary always ends with PASS or FAIL, so
+    that is "could not run", never a pass with 0 tests. The race cannot be produced on demand, so the run
+    result is built here; the verdict code is the real one."""
+    from gocross.gotest.results import TestStatus
+    from gocross.gotest.verdicts import judge
+    from gocross.launch import RunOutcome, RunResult
+
+    silent = RunResult("hello.test.exe", "windows/386", None, "wine", ("wine", "hello.test.exe"), {},
+                       RunOutcome.EXITED, 0, None, 0.2, 60.0, "", "", (), None)
+    verdict = judge("windows/386", "example.com/hello", silent, [], "")
+    assert verdict.status == TestStatus.COULD_NOT_RUN and "not even PASS" in (verdict.reason or "")
+    no_tests = judge("linux/amd64", "example.com/hello", replace(silent, target="linux/amd64"), [],
+                     "testing: warning: no tests to run\nPASS\n")
+    assert no_tests.status == TestStatus.PASSED

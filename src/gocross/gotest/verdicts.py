@@ -33,6 +33,11 @@ def judge(target: str, package: str, run: RunResult, cases: Sequence[TestCase], 
         return replace(base, status=TestStatus.FAILED, reason=f"hung: the test binary {run.reason}")
     if run.outcome.could_not_run or (run.outcome == RunOutcome.SIGNALED and not cases):
         return replace(base, status=TestStatus.COULD_NOT_RUN, reason=run.reason)
+    if run.exit_code == 0 and not cases and "PASS" not in pkg_out:
+        # A test binary always ends with PASS (or FAIL), even with no tests to run. Exit 0 and not a word
+        # is a program that never ran: wine64 "runs" a 386 binary so when its 32-bit half cannot start.
+        return replace(base, status=TestStatus.COULD_NOT_RUN,
+                       reason="the test binary exited 0 without printing anything, not even PASS: it never ran")
     if run.exit_code == 0 and not failed:
         return base
     reason = _fail_reason(cases, run)
