@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 from tests.conftest import write_module
 
+import gocross
+from gocross import interrupts
 from gocross.builder import TMP_MARK, build
 from gocross.plan import BuildOptions
 
@@ -290,3 +293,179 @@ def test_a_signal_in_the_first_milliseconds_is_never_a_gocross_traceback(signum:
         else:
             assert code in (0, -signum), (delay, code, err)
     assert "gocross" in seen  # the handler's window was really hit
+
+
+# -- A signal in the first milliseconds (issue 12: "A Ctrl-C in the first milliseconds prints 'interrupted'") --
+
+# What pip writes for the ``gocross = "gocross.cli:main"`` console script (pip/_vendor/distlib/scripts.py).
+_PIP_SCRIPT = """# -*- coding: utf-8 -*-
+import re
+import sys
+from gocross.cli import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
+_SRC = Path(__file__).resolve().parent.parent / "src"
+_GOCROSS_FRAME = re.compile(r'File "[^"]*/gocross/')  # a traceback line in gocross's own code
+_DELAYS = (0.0, 0.01, 0.03, 0.06, 0.1, 0.2)
+
+
+@pytest.fixture(scope="module")
+def console_script(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    script = tmp_path_factory.mktemp("bin") / "gocross"
+    script.write_text(f"#!{sys.executable}\n{_PIP_SCRIPT}")
+    script.chmod(0o755)
+    return script
+
+
+def _entry(how: str, script: Path) -> list[str]:
+    return [str(script)] if how == "script" else [sys.executable, "-m", "gocross"]
+
+
+def _policy_armed(pid: int) -> bool:
+    """gocross's policy is in place (SIGTERM caught: Python alone catches only SIGINT); False once it exited."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return False
+    caught = next(int(ln.split()[1], 16) for ln in status if ln.startswith("SigCgt:"))
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
+
+
+def _signal_early(cmd: list[str], signum: int, delay: float, env: dict[str, str],
+                  cwd: Path | None = None) -> tuple[bool, int, str, str]:
+    """Start ``cmd``, send ``signum`` ``delay`` s after exec; whether the policy was armed, rc, out, err."""
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_defaults)  # Popen returns once the exec succeeded
+    time.sleep(delay)
+    armed = _policy_armed(proc.pid)  # only ever goes from False to True while gocross runs
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    return armed, proc.returncode, out, err
+
+
+def _check_early(armed: bool, rc: int, err: str, signum: int, finished: bool, what: object) -> None:
+    # Whenever it lands, a signal never produces a traceback through gocross's own code.
+    assert not _GOCROSS_FRAME.search(err), (what, err)
+    if not armed:  # it landed in the interpreter's own start (site, before gocross's first line): Python's
+        return     # defaults, which no code of gocross can change
+    assert "Traceback" not in err, (what, err)
+    if finished and rc == 0:  # the command was over (the policy then ignores signals): also fine
+        return
+    assert rc == 128 + signum, (what, rc, err)
+    lines = [ln for ln in err.splitlines() if ln.strip()]  # click adds an empty line after ^C
+    assert lines[-1] == interrupts.message(signum).strip(), (what, err)
+    assert sum("interrupted" in ln or "stopped by" in ln for ln in lines) == 1, (what, err)
+
+
+@pytest.mark.parametrize("how", ["script", "m"])
+def test_the_policy_is_in_place_before_any_module_of_gocross(how: str) -> None:
+    """Deterministic: every import after gocross's first line happens with the policy installed, for the
+    console script and ``python -m gocross`` (a spy on sys.meta_path notes each import without it)."""
+    spy = f"""
+import runpy, signal, sys
+late = []
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if ("gocross" in sys.modules or name == "gocross") and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            late.append(name)
+sys.meta_path.insert(0, Spy())
+if {how!r} == "script":
+    sys.argv = ["/usr/local/bin/gocross", "--help"]
+    from gocross.cli import main
+    main_ = main
+else:
+    sys.argv = ["-m", "--help"]
+    sys.orig_argv = [sys.executable, "-m", "gocross", "--help"]
+try:
+    main_() if {how!r} == "script" else runpy.run_module("gocross", run_name="__main__", alter_sys=True)
+finally:
+    print("LATE", sorted(set(late)), file=sys.stderr)
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_SRC), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", spy], env=env, text=True, capture_output=True, check=False)
+    assert done.returncode == 0 and "Usage" in done.stdout, done.stderr
+    late = done.stderr.rsplit("LATE ", 1)[1].strip()
+    assert late == str(["gocross"]), late  # only the package itself, found before its first line runs
+
+
+def test_only_the_gocross_command_installs_the_policy_while_importing() -> None:
+    started = gocross._started_as_command
+    assert started(["/usr/bin/gocross", "build"], ["/usr/bin/python3", "/usr/bin/gocross", "build"])
+    assert started(["C:\\bin\\gocross.exe"], ["python.exe", "C:\\bin\\gocross.exe"])
+    assert started(["-m", "build"], ["python3", "-X", "dev", "-m", "gocross", "build"])
+    assert started(["-m"], ["python3", "-mgocross"])
+    assert not started(["-m", "x"], ["python3", "-m", "gocross.wine.boot", "x"])
+    assert not started(["/usr/bin/pytest", "tests"], ["python3", "/usr/bin/pytest", "tests"])
+    assert not started(["/srv/gocross-tools/run.py"], ["python3", "/srv/gocross-tools/run.py"])
+    assert not started([], [])
+    # the starting handler's lines (bytes, written without importing anything) are the policy's own
+    assert {n: m.decode() for n, m in gocross._START_MESSAGES.items()} == {
+        int(n): interrupts.message(n) for n in interrupts.HANDLED_SIGNALS}
+
+
+@pytest.mark.parametrize("how", ["script", "m"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_in_the_first_milliseconds_of_help_is_one_line(console_script: Path, how: str,
+                                                                 signum: int) -> None:
+    """Real ``gocross --help`` processes signalled 0–200 ms after exec: never a traceback from gocross; once
+    gocross's first line has run, exactly ``gocross: interrupted`` (or ``stopped by SIGTERM``) and 128+N."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_SRC), os.environ.get("PYTHONPATH", "")])}
+    armed_tries = 0
+    for delay in _DELAYS:
+        armed, rc, out, err = _signal_early([*_entry(how, console_script), "--help"], signum, delay, env)
+        _check_early(armed, rc, err, signum, finished="Usage" in out, what=(how, delay))
+        armed_tries += armed
+    assert armed_tries, "every signal came before gocross started: the test proved nothing"
+
+
+@pytest.mark.parametrize("how", ["script", "m"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_in_the_first_milliseconds_of_build_is_one_line(console_script: Path, tmp_path: Path,
+                                                                  how: str, signum: int) -> None:
+    env, mark = _marked()
+    env["PYTHONPATH"] = os.pathsep.join([str(_SRC), os.environ.get("PYTHONPATH", "")])
+    mod = write_module(tmp_path / "early", {"main.go": "package main\n\nfunc main() {}\n"})
+    armed_tries = 0
+    for i, delay in enumerate(_DELAYS):
+        out = tmp_path / f"out{i}"
+        cmd = [*_entry(how, console_script), "build", str(mod), "-o", str(out), "-t", "linux/amd64"]
+        armed, rc, _, err = _signal_early(cmd, signum, delay, env)
+        _check_early(armed, rc, err, signum, finished="linux/amd64" in err, what=(how, delay))
+        armed_tries += armed
+        assert not _survivors(mark), delay
+        if out.exists():
+            assert not [p for p in out.iterdir() if p.name.startswith(TMP_MARK)], delay
+    assert armed_tries, "every signal came before gocross started: the test proved nothing"
+
+
+# A signal handled inside a weakref callback (here as during an import: importlib's module-lock cleanup).
+_LOST = """
+import signal, time, weakref
+from gocross import interrupts
+interrupts.install(interrupts.Phase.RUNNING)
+class Referent: pass
+def callback(_ref):
+    signal.raise_signal(signal.SIGTERM)
+    for _ in range(1000): pass  # the handler runs in here, where Python cannot propagate what it raises
+referent = Referent()
+ref = weakref.ref(referent, callback)
+try:
+    del referent
+    time.sleep(5)
+    print("not stopped")
+except interrupts.Terminated as exc:
+    print("stopped", exc.signum)
+"""
+
+
+def test_a_signal_that_lands_in_a_callback_still_stops_gocross() -> None:
+    """Python swallows an exception raised in a weakref callback or __del__ ("Exception ignored in …", with a
+    traceback): the policy sends the signal again, so it stops gocross a moment later, with nothing printed."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_SRC), os.environ.get("PYTHONPATH", "")])}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", _LOST], env=env, capture_output=True, text=True, check=False,
+                          timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "stopped 15\n", "")
+    assert time.monotonic() - started < 4

@@ -3,10 +3,61 @@
 The public library API is re-exported here lazily, so importing gocross costs nothing until it is used.
 """
 
-from __future__ import annotations
+# The first lines of gocross that run, so they come before everything, `from __future__` included (which
+# imports a module): when this process is the gocross command, a signal from here on, until cli.main installs
+# the policy of gocross.interrupts, ends gocross with one line and 128+N. Nothing has been started or written
+# yet, so there is nothing to clean up, and a traceback from a half-imported module would say nothing.
+# Only modules the interpreter has already loaded (sys, os, _signal) are used until the handlers are in.
+import os
+import sys
 
-import importlib
-from typing import Any
+_START_MESSAGES = {2: b"gocross: interrupted\n", 15: b"gocross: stopped by SIGTERM\n",
+                   1: b"gocross: stopped by SIGHUP\n"}  # interrupts.message's lines, as bytes (a test checks)
+
+
+def _stop_while_starting(signum: int, frame: object) -> None:
+    """The handler until cli.main's: one line, 128+N, at once (os._exit: there is nothing to clean up)."""
+    try:  # noqa: SIM105  (contextlib is not loaded yet)
+        os.write(2, _START_MESSAGES.get(signum, b"gocross: interrupted\n"))
+    except OSError:  # after a SIGHUP the terminal may be gone
+        pass
+    os._exit(128 + signum)
+
+
+def _started_as_command(argv: list[str], orig_argv: list[str]) -> bool:
+    """Whether this process is the ``gocross`` command: its console script, or ``python -m gocross``.
+
+    Only then is a handler installed while gocross is imported: a library user's process keeps its own.
+    Under ``-m``, runpy imports the package while ``argv[0]`` is ``"-m"``; the module's name is the word of the
+    interpreter's command line just before the program's arguments (``-m gocross`` or ``-mgocross``). The
+    console script pip writes keeps its path in ``argv[0]`` while it imports.
+    """
+    if not argv:
+        return False
+    if argv[0] == "-m":
+        return len(orig_argv) > len(argv) and orig_argv[-len(argv)].removeprefix("-m") == "gocross"
+    name = argv[0].replace("\\", "/").rsplit("/", 1)[-1]
+    return name.removesuffix(".exe").removesuffix("-script.pyw").removesuffix("-script.py") == "gocross"
+
+
+# Until SIGINT's handler is in, nothing that checks for signals (a call) runs: operators only.
+if sys.argv and (sys.argv[0] == "-m" or "gocross" in sys.argv[0]):
+    _signal = sys.modules["_signal"]  # loaded by the interpreter itself (importing `signal` runs Python code)
+    try:
+        _sigint = _signal.signal(2, _stop_while_starting)
+        if _sigint is _signal.SIG_IGN or not _started_as_command(sys.argv, sys.orig_argv):
+            _signal.signal(2, _sigint)  # one ignored at start stays ignored; a library user keeps its own
+        else:
+            if _signal.getsignal(15) is not _signal.SIG_IGN:  # their default kills without a traceback
+                _signal.signal(15, _stop_while_starting)
+            if _signal.getsignal(1) is not _signal.SIG_IGN:
+                _signal.signal(1, _stop_while_starting)
+    except ValueError:  # imported by a library user's thread, which cannot set handlers: nothing to do
+        pass
+    del _signal
+
+import importlib  # noqa: E402  (after the signal handlers, on purpose)
+from typing import Any  # noqa: E402
 
 __version__ = "0.1.0"
 
