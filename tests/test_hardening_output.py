@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ from tests.conftest import write_module
 
 from gocross.builder import build
 from gocross.executor import OUTPUT_LIMIT
+from gocross.gotest import TestOptions, TestStatus, junit, run_tests
 from gocross.plan import BuildOptions
+from gocross.toolchain import Toolchain
 
 GIB = 1 << 30
 
@@ -119,3 +122,69 @@ def test_go_test_says_how_much_output_it_cut(tmp_path: Path) -> None:
     assert f"linux/amd64 example.com/loud: output cut: {result.output_cut:,} bytes came before the last 1 MiB" \
         in proc.stdout, proc.stdout
     assert f'<property name="output_cut" value="{result.output_cut}"' in junit.read_text()
+
+
+# A test that prints BIG_TEST_BYTES (when BIG=1): numbered lines, the last one "end of big".
+BIG_TEST = """
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"testing"
+)
+
+func TestBig(t *testing.T) {
+	if os.Getenv("BIG") != "1" {
+		return
+	}
+	var b bytes.Buffer
+	for i := 0; b.Len() < 2<<20; i++ {
+		fmt.Fprintf(&b, "line %07d\\n", i)
+	}
+	b.WriteString("end of big\\n")
+	os.Stdout.Write(b.Bytes())
+}
+"""
+
+
+def _big() -> bytes:
+    """What BIG_TEST prints, rebuilt here byte for byte."""
+    lines, size, i = [], 0, 0
+    while size < 2 << 20:
+        line = b"line %07d\n" % i
+        lines.append(line)
+        size += len(line)
+        i += 1
+    return b"".join(lines) + b"end of big\n"
+
+
+def test_go_test_cut_is_exact_and_keeps_the_last_bytes(tmp_path: Path, toolchain: Toolchain) -> None:
+    """A real Go test printing 2 MiB: the result, the closing event and JUnit say exactly how many bytes were
+    cut (the framing Go writes around it measured on the same binary), and what is kept is the last bytes."""
+    mod = write_module(tmp_path / "bigtest", {"main.go": "package main\n\nfunc main() {}\n",
+                                              "big_test.go": BIG_TEST})
+    # The framing the test binary writes around a test's output, measured on the same binary printing nothing.
+    binary = tmp_path / "big.test"
+    assert toolchain.run(["test", "-c", "-o", str(binary), "."], cwd=mod).returncode == 0
+    quiet = subprocess.run([binary, "-test.v=test2json"], env={**os.environ, "BIG": "0"}, cwd=mod,
+                           capture_output=True, check=True).stdout
+    framing, after = len(quiet), len(quiet) - (quiet.index(b"\n") + 1)  # all of it; what follows "=== RUN"
+    big = _big()
+    cut = framing + len(big) - OUTPUT_LIMIT
+    kept_of_big = big[-(OUTPUT_LIMIT - after):].decode()  # the tail: the end of big, then Go's last lines
+
+    os.environ["BIG"] = "1"  # the test binary inherits gocross's environment
+    try:
+        run = run_tests(TestOptions(targets=("linux/amd64",), directory=mod, reference=False))
+    finally:
+        del os.environ["BIG"]
+    (result,) = run.results
+    assert result.status == TestStatus.PASSED and result.output_cut == cut, (result.status, result.output_cut)
+    assert result.output.startswith(kept_of_big), result.output[:80]  # exactly the last bytes, not one more
+    assert [c.name for c in result.tests] == ["TestBig"]
+    assert result.events[-1]["OutputCut"] == cut
+    suite = ET.fromstring(junit.to_xml(run)).find("testsuite")
+    assert suite is not None
+    assert {p.get("name"): p.get("value") for p in suite.iter("property")}["output_cut"] == str(cut)
