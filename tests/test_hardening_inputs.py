@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -81,6 +82,32 @@ def test_a_sparse_10_gib_file_with_only_a_header_is_read_by_its_headers(
     record = json.loads(out)
     record = record[0] if isinstance(record, list) else record
     assert record["format"] == fmt and record["size"] == 10 << 30 and record["goarch"] == goarch, record
+
+
+def test_a_sparse_10_gib_universal_file_is_read_by_its_headers(tmp_path: Path, build_go: BuildGo) -> None:
+    """A 64-bit fat header whose one slice claims the rest of 10 GiB, holding only a Mach-O header: the slice's
+    own load commands bound its scans (well under the seconds a whole read would take)."""
+    head = build_go(ARGS, "darwin", "arm64").read_bytes()[:4096]
+    sparse = tmp_path / "universal"
+    with sparse.open("wb") as handle:
+        handle.write(struct.pack(">IIiiQQII", 0xCAFEBABF, 1, 0x0100000C, 0, 0x4000, (10 << 30) - 0x4000, 14, 0))
+        handle.seek(0x4000)
+        handle.write(head)
+        handle.truncate(10 << 30)
+    started = time.monotonic()
+    child = subprocess.Popen([sys.executable, "-m", "gocross", "inspect", "--json", str(sparse)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    out, err = child.stdout.read(), child.stderr.read()
+    _, status, rusage = os.wait4(child.pid, 0)
+    elapsed = time.monotonic() - started
+    assert os.waitstatus_to_exitcode(status) == 0, err
+    assert elapsed < 5, elapsed
+    assert rusage.ru_maxrss < 100 * 1024, f"peak {rusage.ru_maxrss} KiB"
+    record = json.loads(out)
+    record = record[0] if isinstance(record, list) else record
+    assert (record["format"], record["size"]) == ("Mach-O universal", 10 << 30)
+    assert [(s["format"], s["goarch"]) for s in record["slices"]] == [("Mach-O", "arm64")]
 
 
 def test_a_fifo_at_an_output_name_neither_blocks_nor_is_written(module: Path) -> None:
