@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import BuildGo, write_module
-from tests.helpers import assert_clean_error, gocross
+from tests.helpers import assert_clean_error, gocross, peak_run
 from tests.recorded import recorded_toolchain
 
 from gocross.builder import build
@@ -94,16 +94,11 @@ def test_a_sparse_10_gib_universal_file_is_read_by_its_headers(tmp_path: Path, b
         handle.seek(0x4000)
         handle.write(head)
         handle.truncate(10 << 30)
-    started = time.monotonic()
-    child = subprocess.Popen([sys.executable, "-m", "gocross", "inspect", "--json", str(sparse)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert child.stdout is not None and child.stderr is not None
-    out, err = child.stdout.read(), child.stderr.read()
-    _, status, rusage = os.wait4(child.pid, 0)
-    elapsed = time.monotonic() - started
-    assert os.waitstatus_to_exitcode(status) == 0, err
-    assert elapsed < 5, elapsed
-    assert rusage.ru_maxrss < 100 * 1024, f"peak {rusage.ru_maxrss} KiB"
+    code, out, err, peak_kib, seconds = peak_run([sys.executable, "-m", "gocross", "inspect", "--json", sparse],
+                                                 tmp_path)
+    assert code == 0, err
+    assert seconds < 5, seconds
+    assert peak_kib < 100 * 1024, f"peak {peak_kib} KiB"
     record = json.loads(out)
     record = record[0] if isinstance(record, list) else record
     assert (record["format"], record["size"]) == ("Mach-O universal", 10 << 30)
