@@ -8,11 +8,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from tests.conftest import write_module
+from tests.helpers import peak_run
 
 from gocross.builder import build
 from gocross.executor import OUTPUT_LIMIT
@@ -52,14 +54,10 @@ def flood(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _peak(*args: str | Path) -> tuple[int, str, int]:
-    """(exit status, stdout, peak resident KiB) of `gocross ARGS` run as a child."""
-    proc = subprocess.Popen([sys.executable, "-m", "gocross", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out, usage.ru_maxrss
+    """(exit status, stdout, peak resident KiB) of `gocross ARGS`: its own (helpers.peak_run), not pytest's."""
+    with tempfile.TemporaryDirectory() as scratch:
+        code, out, _err, kib, _seconds = peak_run([sys.executable, "-m", "gocross", *args], Path(scratch))
+    return code, out.decode(), kib
 
 
 def test_run_json_of_a_program_printing_1_gib_stays_under_100_mb(flood: Path) -> None:
