@@ -7,6 +7,8 @@ and macOS vs iOS), LC_SYMTAB (stripped or not). A universal file is a table of s
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from gocross.binary.facts import Facts
 from gocross.binary.reader import AddressMap, Corrupt, Reader, claimed_extent, count
 from gocross.platforms import MACHO_CPUS
@@ -172,3 +174,85 @@ def _version(v: int) -> str:
 def _uuid(b: bytes) -> str:
     h = b.hex().upper()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+S_ZEROFILL_TYPES = (0x1, 0xC, 0x12)  # S_ZEROFILL, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL: no bytes in the file
+S_ATTR_DEBUG = 0x02000000
+N_STAB, N_TYPE, N_SECT = 0xE0, 0x0E, 0x0E
+
+
+class MachSection(NamedTuple):
+    """One section of a thin Mach-O, in load-command order (symbols number them from 1 in this order)."""
+
+    segment: str
+    name: str
+    addr: int
+    size: int
+    offset: int
+    flags: int
+
+    @property
+    def in_file(self) -> bool:
+        """Its bytes are in the file (not zero-filled) and part of the program (not DWARF)."""
+        return self.flags & 0xFF not in S_ZEROFILL_TYPES and not self.flags & S_ATTR_DEBUG \
+            and self.segment != "__DWARF"
+
+
+class MachSymbol(NamedTuple):
+    """A symbol defined in a section (n_sect from 1); Mach-O symbols have no size."""
+
+    name: str  # without the leading underscore C naming adds
+    section: int
+    value: int
+
+
+def layout(r0: Reader) -> tuple[list[MachSection], list[MachSymbol]]:
+    """Every section and the symbols defined in them (debugging stabs and imports left out)."""
+    endian = endian_of(r0)
+    if endian is None:
+        raise Corrupt("not a Mach-O header")
+    r = r0.with_endian(endian)
+    is64 = r.u32(0) == MAGIC_64
+    ncmds, sizeofcmds = r.unpack("II", 16, "Mach-O header")
+    pos = 32 if is64 else 28
+    end = pos + sizeofcmds
+    sections: list[MachSection] = []
+    symtab: tuple[int, int, int, int] | None = None
+    for _ in range(count(ncmds, "Mach-O load commands", 4096)):
+        cmd, size = r.unpack("II", pos, "Mach-O load command")
+        if size < 8 or pos + size > end:
+            raise Corrupt(f"Mach-O load command at {pos:#x} has a bad size {size}")
+        if cmd in (LC_SEGMENT, LC_SEGMENT_64):
+            sections += _section_headers(r, pos, cmd == LC_SEGMENT_64)
+        elif cmd == LC_SYMTAB:
+            symtab = r.unpack("IIII", pos + 8, "LC_SYMTAB")
+        pos += size
+    return sections, _nlist(r, symtab, is64) if symtab else []
+
+
+def _section_headers(r: Reader, pos: int, is64: bool) -> list[MachSection]:
+    nsects = r.u32(pos + (64 if is64 else 48))
+    first, stride = (pos + 72, 80) if is64 else (pos + 56, 68)
+    out = []
+    for i in range(count(nsects, "Mach-O sections", 1024)):
+        if is64:
+            sect, seg, addr, size, offset, _al, _rel, _nrel, flags = r.unpack("16s16sQQIIIII", first + i * stride)
+        else:
+            sect, seg, addr, size, offset, _al, _rel, _nrel, flags = r.unpack("16s16sIIIIIII", first + i * stride)
+        out.append(MachSection(seg.rstrip(b"\0").decode("utf-8", "replace"),
+                               sect.rstrip(b"\0").decode("utf-8", "replace"), addr, size, offset, flags))
+    return out
+
+
+def _nlist(r: Reader, symtab: tuple[int, int, int, int], is64: bool) -> list[MachSymbol]:
+    symoff, nsyms, stroff, strsize = symtab
+    fmt, stride = ("IBBHQ", 16) if is64 else ("IBBHI", 12)
+    rows = r.unpack_table(fmt, symoff, count(nsyms, "Mach-O symbols", 1 << 24), stride, "Mach-O symbol table")
+    r.check(stroff, strsize, "Mach-O string table")
+    out = []
+    for strx, ntype, sect, _desc, value in rows:
+        if ntype & N_STAB or ntype & N_TYPE != N_SECT or not sect or strx >= strsize:
+            continue
+        name = r.cstring(stroff + strx, min(4096, strsize - strx), "Mach-O symbol name")
+        out.append(MachSymbol(name[1:] if name.startswith("_") else name, sect, value))
+    return out

@@ -113,6 +113,7 @@ class FuncTable:
     functions: tuple[FuncRecord, ...]
     pctab_offset: int  # from the pclntab start
     pctab_end: int  # where pctab ends (the function table starts)
+    records_end: int = 0  # from the pclntab start: where the last function record ends
 
 
 def function_table(r: Reader, tab: Pclntab) -> FuncTable:
@@ -133,6 +134,7 @@ def function_table(r: Reader, tab: Pclntab) -> FuncTable:
     pairs = rr.unpack_table("II", ftab, nfunc + 1, 8, "pclntab function table")
     fixed = 44 if tab.magic == 0xFFFFFFF1 else 40  # go1.20 added startLine
     functions = []
+    records_end = func_off + 8 * (nfunc + 1)
     for i in range(nfunc):
         entry, funcoff = pairs[i]
         rec = ftab + funcoff
@@ -146,5 +148,6 @@ def function_table(r: Reader, tab: Pclntab) -> FuncTable:
                       if (v := rr.u32(rec + fixed + 4 * (npcdata + k))) != _NO_FUNCDATA)
         name = rr.cstring(base + name_off + name_at, what="pclntab function name")
         record = 8 + fixed + 4 * (npcdata + nfuncdata) + len(name.encode()) + 1
+        records_end = max(records_end, func_off + funcoff + fixed + 4 * (npcdata + nfuncdata))
         functions.append(FuncRecord(name, entry, pairs[i + 1][0] - entry, record, tables, fdata))
-    return FuncTable(text_start, tuple(functions), pctab_off, func_off)
+    return FuncTable(text_start, tuple(functions), pctab_off, func_off, records_end)

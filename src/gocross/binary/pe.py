@@ -7,6 +7,8 @@ string table that follows the symbol table.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from gocross.binary.facts import Facts
 from gocross.binary.reader import AddressMap, Corrupt, Reader, claimed_extent, count
 from gocross.platforms import PE_MACHINES
@@ -101,3 +103,54 @@ def _imports(r: Reader, dirs: int, ndirs: int, sections: list[tuple[str, int, in
         names.append(r.cstring(_rva_to_off(name_rva, 1, sections), 256, "PE import name"))
         pos += 20
     return names
+
+
+class PeSection(NamedTuple):
+    """One section header as the size breakdown needs it (addresses relative to the image base)."""
+
+    name: str
+    va: int
+    vsize: int  # in memory (a data section's includes its zero-filled variables)
+    raw: int  # in the file, rounded up to the file alignment
+    offset: int
+    chars: int
+
+
+class CoffSymbol(NamedTuple):
+    """One COFF symbol-table entry: Go writes one per function and variable, each without a size."""
+
+    name: str
+    value: int  # offset from its section's start
+    section: int  # 1-based index into the section table; 0 and below: undefined, absolute, debug
+
+
+def image_layout(r: Reader, pe_off: int) -> tuple[int, list[PeSection], list[CoffSymbol]]:
+    """The image base, every section header and the COFF symbol table (empty when stripped)."""
+    _machine, nsects, _ts, symptr, nsyms, opt_size, _chars = r.unpack("HHIIIHH", pe_off + 4, "COFF header")
+    opt = pe_off + 24
+    base = r.u64(opt + 24) if r.u16(opt) == 0x20B else r.u32(opt + 28)
+    sections = []
+    pos = opt + opt_size
+    named = _sections(r, pos, count(nsects, "PE sections", 96), symptr, nsyms)
+    for i, (name, va, raw, off, chars) in enumerate(named):
+        sections.append(PeSection(name, va, r.u32(pos + i * 40 + 8), raw, off, chars))
+    return base, sections, _symbols(r, symptr, nsyms) if symptr and nsyms else []
+
+
+def _symbols(r: Reader, symptr: int, nsyms: int) -> list[CoffSymbol]:
+    """The symbol table's entries (auxiliary records skipped); long names are in the string table after it."""
+    rows = r.unpack_table("8sIhHBB", symptr, count(nsyms, "COFF symbols", 1 << 24), 18, "COFF symbol table")
+    strtab = symptr + nsyms * 18
+    out = []
+    skip = 0
+    for raw_name, value, section, _type, _class, naux in rows:
+        if skip:
+            skip -= 1
+            continue
+        skip = naux
+        if raw_name[:4] == b"\0\0\0\0":
+            name = r.cstring(strtab + int.from_bytes(raw_name[4:], "little"), 4096, "COFF symbol name")
+        else:
+            name = raw_name.rstrip(b"\0").decode("utf-8", "replace")
+        out.append(CoffSymbol(name, value, section))
+    return out

@@ -17,6 +17,7 @@ draws.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -25,8 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from gocross.binary import elf, pclntab
-from gocross.binary.elf import Section
+from gocross.binary import elf, macho, pclntab, pe
 from gocross.binary.reader import Corrupt, Reader
 from gocross.errors import InspectError
 
@@ -43,7 +43,19 @@ _OTHER_WORDS = {  # what the bytes of a section that no package owns are
     ".data": "data without a symbol",
     ".go.buildinfo": "build info",
     ".go.module": "module data",
+    ".go.func": "function values of top-level functions",
+    ".go.fipsinfo": "FIPS module checksum",
+    ".note.go.buildid": "Go build ID",
+    ".note.gnu.build-id": "GNU build ID",
+    ".bss": "padding to the file alignment (where the zero-filled variables start)",
+    ".noptrbss": "padding to the file alignment (where the zero-filled variables start)",
+    ".pdata": "exception table (each function's unwind range)",
+    ".xdata": "unwind information",
+    ".idata": "import table (the DLLs and functions it calls)",
+    ".stubs": "stubs that call into system libraries",
+    ".got": "pointers to system library functions",
 }
+_UNNAMED = "bytes without a symbol"
 
 
 class PackageKind(StrEnum):
@@ -131,20 +143,22 @@ class _Symbol(NamedTuple):
 
 
 def size_breakdown(path: str | os.PathLike[str]) -> SizeBreakdown:
-    """Attribute one Go ELF binary's text and data to packages; InspectError for anything else."""
+    """Attribute one Go ELF, PE or Mach-O binary's text and data to packages; InspectError for anything else."""
     from gocross.binary import inspect
 
     info = inspect(path, runs_here=False)
-    if info.format != "ELF" or not info.is_go:
+    if info.format not in _FORMATS or not info.is_go:
         what = "a Go program" if info.is_go else "not a Go program"
-        raise InspectError(f"{path} is {what} in {info.format} format; sizes by package read Go ELF binaries "
-                           "(build the target for linux to see what its size is made of).")
+        raise InspectError(f"{path} is {what} in {info.format} format; sizes by package read Go ELF, PE and "
+                           "Mach-O binaries (build the target for linux, windows or darwin to see what its size "
+                           "is made of).")
     modules = {m.path: m for m in info.deps or ()}
     main = info.main_module.path if info.main_module else None
     data = Path(path).read_bytes()
+    r = Reader(data, "<" if info.endian == "little" else ">")
     try:
-        return _breakdown(Reader(data, "<" if info.endian == "little" else ">"), info.path, info.goos,
-                          info.goarch, len(data), _Modules(main, tuple(modules)))
+        layout = _FORMATS[info.format](r)
+        return _breakdown(r, layout, info.path, info.goos, info.goarch, len(data), _Modules(main, tuple(modules)))
     except Corrupt as exc:
         raise InspectError(f"{path}: {exc}; rebuild it with a current Go to see its sizes.") from None
 
@@ -204,15 +218,40 @@ def package_of(symbol: str, modules: _Modules | None = None) -> str | None:
     return name[:dot].replace("%2e", ".")
 
 
-def _sections(r: Reader) -> list[Section]:
-    """Every section header, with its name (the ELF identification was checked by inspect)."""
+class _Sec(NamedTuple):
+    """A stretch of the file the breakdown counts: an ELF or Mach-O section, or a part of a PE section."""
+
+    name: str  # as shown: ".text", ".rdata", "__DATA,__noptrdata"
+    key: str  # the Go ELF section its bytes would be in, for the words and the rules (".gopclntab")
+    addr: int
+    size: int  # bytes counted in the total; 0 for what the loader does not map from the file
+    offset: int
+    variables: bool  # package variables here are attributed (not code, function table, padding)
+
+
+class _Layout(NamedTuple):
+    secs: list[_Sec]
+    symbols: list[_Symbol]  # sized, with .section an index into secs
+    pclntab: int | None  # the index of the function table's _Sec
+
+
+_NO_VARIABLES = frozenset({".text", ".gopclntab", ".bss", ".noptrbss", ".stubs"})
+
+
+def _elf_layout(r: Reader) -> _Layout:
     secs = elf.sections(r)
     if not secs:
         raise Corrupt("it has no section headers")
-    return secs
+    out = []
+    for s in secs:
+        loaded = bool(s.flags & SHF_ALLOC) and s.type != SHT_NOBITS and s.size > 0
+        out.append(_Sec(s.name, s.name, s.addr, s.size if loaded else 0, s.offset,
+                        loaded and s.name not in (".text", ".gopclntab")))
+    index = next((i for i, s in enumerate(secs) if s.name == ".gopclntab"), None)
+    return _Layout(out, _elf_symbols(r, secs), index)
 
 
-def _symbols(r: Reader, secs: list[Section]) -> list[_Symbol]:
+def _elf_symbols(r: Reader, secs: list[elf.Section]) -> list[_Symbol]:
     """The symbol table's functions and objects (empty for a stripped binary)."""
     symtab = next((s for s in secs if s.type == SHT_SYMTAB), None)
     if symtab is None or symtab.link >= len(secs):
@@ -231,6 +270,154 @@ def _symbols(r: Reader, secs: list[Section]) -> list[_Symbol]:
             for name, kind, shndx, value, size in rows if kind in (STT_OBJECT, STT_FUNC) and shndx]
 
 
+# Where Go's linker starts each kind of data inside a PE section (which holds several): the ELF section
+# those bytes would be in. The same symbols start Mach-O's sections, so both formats are split alike.
+_PIECE_STARTS = {
+    "runtime.rodata": ".rodata", "runtime.pclntab": ".gopclntab", "runtime.types": ".go.type",
+    "runtime.typelink": ".typelink", "runtime.itablink": ".itablink", "go:funcdesc": ".go.func",
+    "go:buildinfo": ".go.buildinfo", "go:fipsinfo": ".go.fipsinfo", "runtime.firstmoduledata": ".go.module",
+    "runtime.noptrdata": ".noptrdata", "runtime.data": ".data", "runtime.bss": ".bss",
+    "runtime.noptrbss": ".noptrbss",
+}
+# Linker-defined bounds and containers: no size of their own in an ELF symbol table, so here they only end
+# the symbol before them (what follows them up to the next symbol is "other").
+_MARKERS = frozenset({f"runtime.{e}{part}" for part in ("text", "rodata", "types", "noptrdata", "data", "bss",
+                                                        "noptrbss", "covctrs", "pclntab", "typelink", "itablink",
+                                                        "symtab") for e in ("", "e")}
+                     | {"runtime.end", "runtime.gcbits.*", "runtime.gcmask.*"})
+
+
+class _Placed(NamedTuple):
+    name: str
+    section: int  # which section of the file (the format's own numbering)
+    addr: int
+
+
+def _rank(name: str) -> int:
+    """Which of several symbols at one address owns the bytes there: a variable, else a bound, else a
+    generic instantiation's dictionary (often empty)."""
+    if "..dict." in name:
+        return 0
+    return 1 if name in _MARKERS or name.startswith(("go:", "type:")) else 2
+
+
+def _sized(placed: list[_Placed], ends: dict[int, int], secs: list[_Sec]) -> list[_Symbol]:
+    """Each symbol sized up to the next symbol in its section (or the section's end in the file), as the
+    linker lays them out end to end; several at one address: the first by _rank has the bytes, the rest none.
+    Bounds are left out; each symbol's section becomes the index of the _Sec holding it."""
+    groups: dict[int, list[_Placed]] = defaultdict(list)
+    for p in placed:
+        if p.section in ends:
+            groups[p.section].append(p)
+    starts = sorted((s.addr, i) for i, s in enumerate(secs) if s.size)
+    out = []
+    for section, group in groups.items():
+        group.sort(key=lambda p: (p.addr, -_rank(p.name)))
+        addrs = sorted({p.addr for p in group if p.addr < ends[section]})
+        following = dict(zip(addrs, [*addrs[1:], ends[section]], strict=True))
+        owned: set[int] = set()
+        for p in group:
+            if p.addr not in following:
+                continue
+            size = 0 if p.addr in owned else following[p.addr] - p.addr
+            owned.add(p.addr)
+            at = bisect.bisect_right(starts, (p.addr, len(secs))) - 1
+            if p.name in _MARKERS or at < 0:
+                continue
+            index = starts[at][1]
+            if p.addr < secs[index].addr + secs[index].size:
+                out.append(_Symbol(p.name, STT_OBJECT, index, p.addr, size))
+    return out
+
+
+def _pieces(name: str, key: str, addr: int, size: int, offset: int, placed: Iterable[_Placed]) -> list[_Sec]:
+    """One section cut where Go's linker starts each kind of data in it (each piece named by that kind)."""
+    cuts = {addr: key}
+    for p in placed:
+        if p.name in _PIECE_STARTS and addr <= p.addr < addr + size:
+            cuts[p.addr] = _PIECE_STARTS[p.name]
+    at = sorted(cuts)
+    out = []
+    for start, stop in zip(at, [*at[1:], addr + size], strict=True):
+        if stop > start:
+            k = cuts[start]
+            out.append(_Sec(name, k, start, stop - start, offset + start - addr, k not in _NO_VARIABLES))
+    return out
+
+
+_PE_KEYS = {".text": ".text", ".rdata": ".rodata", ".data": ".data"}
+IMAGE_SCN_CNT_CODE, IMAGE_SCN_CNT_INITIALIZED_DATA, IMAGE_SCN_MEM_DISCARDABLE = 0x20, 0x40, 0x02000000
+
+
+def _pe_layout(r: Reader) -> _Layout:
+    """PE: the sections the image needs (code and initialized data, not discardable: so not DWARF, the
+    relocations or the symbol table), as far as the file holds them; Go's COFF symbols have no sizes."""
+    pe_off = pe.pe_offset(r)
+    if pe_off is None:
+        raise Corrupt("it has no PE header")
+    base, sections, coff = pe.image_layout(r, pe_off)
+    placed = [_Placed(s.name, s.section, base + sections[s.section - 1].va + s.value)
+              for s in coff if 0 < s.section <= len(sections)]
+    by_section: dict[int, list[_Placed]] = defaultdict(list)
+    for p in placed:
+        by_section[p.section].append(p)
+    secs: list[_Sec] = []
+    ends = {}
+    for number, s in enumerate(sections, 1):
+        if not s.chars & (IMAGE_SCN_CNT_CODE | IMAGE_SCN_CNT_INITIALIZED_DATA) or s.chars & IMAGE_SCN_MEM_DISCARDABLE:
+            continue
+        size = min(s.vsize, s.raw) if s.vsize else s.raw
+        ends[number] = base + s.va + size
+        secs += _pieces(s.name, _PE_KEYS.get(s.name, s.name), base + s.va, size, s.offset, by_section[number])
+    index = next((i for i, s in enumerate(secs) if s.key == ".gopclntab"), None)
+    if index is None:  # stripped: no symbol marks the function table; its header does
+        index = _find_pclntab(r, secs)
+    return _Layout(secs, _sized(placed, ends, secs), index)
+
+
+def _find_pclntab(r: Reader, secs: list[_Sec]) -> int | None:
+    """Cut the function table out of the read-only data it was found in, by its header's own extent."""
+    for i, s in enumerate(secs):
+        tab = pclntab.search(r, s.offset, s.offset + s.size, "little" if r.endian == "<" else "big") \
+            if s.key != ".text" else None
+        if tab is None:
+            continue
+        end = min(s.offset + s.size, tab.offset + pclntab.function_table(r, tab).records_end)
+        before, after = tab.offset - s.offset, s.offset + s.size - end
+        parts = [s._replace(size=before), _Sec(s.name, ".gopclntab", s.addr + before, end - tab.offset, tab.offset,
+                                              False), s._replace(addr=s.addr + s.size - after, size=after,
+                                                                 offset=end)]
+        secs[i:i + 1] = [p for p in parts if p.size > 0]
+        return next(j for j in range(i, len(secs)) if secs[j].key == ".gopclntab")
+    return None
+
+
+_MACHO_KEYS = {"__text": ".text", "__symbol_stub1": ".stubs", "__stubs": ".stubs", "__got": ".got",
+               "__nl_symbol_ptr": ".got", "__la_symbol_ptr": ".got"}
+
+
+def _macho_layout(r: Reader) -> _Layout:
+    """Mach-O: every section with bytes in the file outside __DWARF; symbols have no sizes."""
+    sections, syms = macho.layout(r)
+    placed = [_Placed(s.name, s.section, s.value) for s in syms if 0 < s.section <= len(sections)]
+    by_section: dict[int, list[_Placed]] = defaultdict(list)
+    for p in placed:
+        by_section[p.section].append(p)
+    secs: list[_Sec] = []
+    ends = {}
+    for number, s in enumerate(sections, 1):
+        if not s.in_file or not s.size:
+            continue
+        key = _MACHO_KEYS.get(s.name) or "." + s.name.lstrip("_").replace("_", ".")
+        ends[number] = s.addr + s.size
+        secs += _pieces(f"{s.segment},{s.name}", key, s.addr, s.size, s.offset, by_section[number])
+    index = next((i for i, s in enumerate(secs) if s.key == ".gopclntab"), None)
+    return _Layout(secs, _sized(placed, ends, secs), index)
+
+
+_FORMATS = {"ELF": _elf_layout, "PE": _pe_layout, "Mach-O": _macho_layout}
+
+
 class _Tally:
     """Bytes per (package, part) and per section, as they are attributed."""
 
@@ -247,45 +434,44 @@ class _Tally:
         self.by_section[section] += size
 
 
-def _named(secs: list[Section], name: str) -> int:
-    return next((i for i, s in enumerate(secs) if s.name == name), 0)
+def _section_at(secs: list[_Sec], addr: int) -> int:
+    return next((i for i, s in enumerate(secs) if s.addr <= addr < s.addr + s.size), 0)
 
 
-def _section_at(secs: list[Section], addr: int) -> int:
-    return next((i for i, s in enumerate(secs) if s.addr <= addr < s.addr + s.size and s.flags & SHF_ALLOC), 0)
-
-
-def _breakdown(r: Reader, path: str, goos: str | None, goarch: str | None, file_size: int,
+def _breakdown(r: Reader, layout: _Layout, path: str, goos: str | None, goarch: str | None, file_size: int,
                modules: _Modules) -> SizeBreakdown:
-    secs = _sections(r)
-    loaded = {i: s for i, s in enumerate(secs) if s.flags & SHF_ALLOC and s.type != SHT_NOBITS and s.size}
-    symbols = _symbols(r, secs)
+    secs, symbols = layout.secs, layout.symbols
+    loaded = {i: s for i, s in enumerate(secs) if s.size}
     tally = _Tally(modules)
-    _functions(r, secs, symbols, tally)
+    _functions(r, layout, tally)
     _variables(secs, symbols, tally)
     packages = []
     for name, (code, pcln, data) in tally.parts.items():
         module, kind = modules.owner(name)
         packages.append(PackageSize(name, module, kind, code, pcln, data))
     packages.sort(key=lambda p: (-p.size, p.package))
-    other = [OtherSize(s.name, _OTHER_WORDS.get(s.name, "not owned by a package"), s.size - tally.by_section[i])
-             for i, s in loaded.items() if s.size > tally.by_section[i]]
-    other.sort(key=lambda o: (-o.size, o.section))
+    rest: dict[tuple[str, str], int] = defaultdict(int)
+    for i, s in loaded.items():
+        if s.size > tally.by_section[i]:
+            rest[(s.name, _OTHER_WORDS.get(s.key, _UNNAMED))] += s.size - tally.by_section[i]
+    other = sorted((OtherSize(name, what, size) for (name, what), size in rest.items()),
+                   key=lambda o: (-o.size, o.section))
     return SizeBreakdown(path, goos, goarch, file_size, sum(s.size for s in loaded.values()), bool(symbols),
                          tuple(packages), _by_module(packages), tuple(other))
 
 
-def _functions(r: Reader, secs: list[Section], symbols: list[_Symbol], tally: _Tally) -> None:
+def _functions(r: Reader, layout: _Layout, tally: _Tally) -> None:
     """Code and function-table bytes per package, from the pclntab."""
-    index = next((i for i, s in enumerate(secs) if s.name == ".gopclntab"), None)
+    secs, index = layout.secs, layout.pclntab
     if index is None:
-        raise Corrupt("it has no .gopclntab section")
+        raise Corrupt("it has no function table (.gopclntab)")
     sec = secs[index]
     tab = pclntab.at(r, sec.offset, sec.offset + sec.size)
     if tab is None:
         raise Corrupt("its .gopclntab section does not start with a pclntab header")
     table = pclntab.function_table(r, tab)
-    text = _section_at(secs, table.text_start) if table.text_start else _named(secs, ".text")
+    text = _section_at(secs, table.text_start) if table.text_start else \
+        next((i for i, s in enumerate(secs) if s.key == ".text"), 0)
     owner: dict[int, str] = {}  # pc-value tables are shared between functions: the first one owns each
     for fn in table.functions:
         tally.add(fn.name, 0, fn.code_size, text)
@@ -294,7 +480,7 @@ def _functions(r: Reader, secs: list[Section], symbols: list[_Symbol], tally: _T
             if t:
                 owner.setdefault(t, fn.name)
     _shared_pieces(owner, table.pctab_end - table.pctab_offset, tally, index)
-    _funcdata(secs, symbols, table, tally)
+    _funcdata(layout.symbols, table, tally)
 
 
 def _shared_pieces(owner: Mapping[int, str], end: int, tally: _Tally, section: int) -> None:
@@ -305,7 +491,7 @@ def _shared_pieces(owner: Mapping[int, str], end: int, tally: _Tally, section: i
         tally.add(owner[start], 1, stop - start, section)
 
 
-def _funcdata(secs: list[Section], symbols: list[_Symbol], table: pclntab.FuncTable, tally: _Tally) -> None:
+def _funcdata(symbols: list[_Symbol], table: pclntab.FuncTable, tally: _Tally) -> None:
     """Stack maps and inline trees (go:func.*), located by the symbol table; other bytes when stripped."""
     gofunc = next((s for s in symbols if s.name == _FUNCDATA_SYMBOL), None)
     if gofunc is None:
@@ -318,12 +504,10 @@ def _funcdata(secs: list[Section], symbols: list[_Symbol], table: pclntab.FuncTa
     _shared_pieces(owner, gofunc.size, tally, gofunc.section)
 
 
-def _variables(secs: list[Section], symbols: list[_Symbol], tally: _Tally) -> None:
+def _variables(secs: list[_Sec], symbols: list[_Symbol], tally: _Tally) -> None:
     """Package-level variables and tables, from the symbol table, outside text and pclntab; overlaps clipped."""
-    skip = {i for i, s in enumerate(secs) if s.name in (".text", ".gopclntab") or not s.flags & SHF_ALLOC
-            or s.type == SHT_NOBITS}
-    objects = sorted((s for s in symbols if s.kind == STT_OBJECT and s.size and s.section not in skip
-                      and s.section < len(secs)), key=lambda s: (s.value, -s.size))
+    objects = sorted((s for s in symbols if s.kind == STT_OBJECT and s.size and s.section < len(secs)
+                      and secs[s.section].variables), key=lambda s: (s.value, -s.size))
     reach = 0
     for sym in objects:
         start = max(sym.value, reach)
