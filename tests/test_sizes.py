@@ -1,7 +1,11 @@
-"""Size by package (`gocross inspect --sizes`): checked against the symbol table as pyelftools reads it.
+"""Size by package (`gocross inspect --sizes`): checked against the symbol table as pyelftools (ELF) and
+lief (PE, Mach-O) read it.
 
 The fixture is a module with a dependency `replace`d by a local folder (no network): the main module and the
 dependency each have functions kept out of line and variables of their own, so both must be attributed.
+windows/amd64 and darwin/arm64 are the PE and Mach-O builds (their standard library is built for other tests
+of the suite too); PE and Mach-O symbols have no size, so there each is the distance to the next symbol, and
+the linux/amd64 build's ELF sizes of the same variables bound it from below.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import lief
 import pytest
 from elftools.elf.elffile import ELFFile
 from tests.conftest import BuildGo, write_module
@@ -118,13 +123,116 @@ def test_stripped_binary_still_attributes_code(build_go: BuildGo, app_module: Pa
     assert b.attributed + sum(o.size for o in b.other) == b.total
 
 
-def test_not_elf_is_one_clean_error(build_go: BuildGo, tmp_path: Path) -> None:
+def test_other_formats_are_one_clean_error(build_go: BuildGo, tmp_path: Path) -> None:
     wasm = build_go("package main\nfunc main() {}\n", "js", "wasm")
-    assert_clean_error(gocross("inspect", "--sizes", wasm), 6, "sizes by package read Go ELF binaries")
+    assert_clean_error(gocross("inspect", "--sizes", wasm), 6, "sizes by package read Go ELF, PE and Mach-O")
     text = tmp_path / "notes.txt"
     text.write_text("hello\n")
     proc = gocross("inspect", "--sizes", "--json", text)
     assert proc.returncode == 6 and "Traceback" not in proc.stderr and json.loads(proc.stdout) == []
+
+
+_PREFIXES = ("main.", "example.com/dep.")
+_DISCARDABLE, _CODE_OR_DATA = 0x02000000, 0x60
+
+
+def _lief_oracle(path: Path) -> tuple[int, int, dict[str, tuple[int, int, dict[str, int]]]]:
+    """(text+data bytes, text bytes, {prefix: (function bytes, function count, {variable: bytes})}) by lief.
+
+    A function or variable runs to the next symbol's address in its section (or the section's end in the
+    file): the sizes the formats do not record, worked out from lief's symbols and sections alone.
+    """
+    binary = lief.parse(str(path))
+    placed: list[tuple[int, str, int]] = []  # (section number, name, address)
+    ends: dict[int, int] = {}
+    if isinstance(binary, lief.PE.Binary):
+        sections = list(binary.sections)
+        text_number = 1 + next(i for i, s in enumerate(sections) if s.name == ".text")
+        for number, s in enumerate(sections, 1):
+            if s.characteristics & _CODE_OR_DATA and not s.characteristics & _DISCARDABLE:
+                ends[number] = s.virtual_address + min(s.virtual_size, s.sizeof_raw_data)
+        placed = [(s.section_idx, s.name, sections[s.section_idx - 1].virtual_address + s.value)
+                  for s in binary.symbols if 0 < s.section_idx <= len(sections)]
+    else:
+        assert isinstance(binary, lief.MachO.Binary)
+        sections = list(binary.sections)
+        text_number = 1 + next(i for i, s in enumerate(sections) if (s.segment_name, s.name) == ("__TEXT", "__text"))
+        for number, s in enumerate(sections, 1):
+            zerofill = s.type in (lief.MachO.Section.TYPE.ZEROFILL, lief.MachO.Section.TYPE.GB_ZEROFILL,
+                                  lief.MachO.Section.TYPE.THREAD_LOCAL_ZEROFILL)
+            if s.segment_name != "__DWARF" and not zerofill:
+                ends[number] = s.virtual_address + s.size
+        placed = [(s.numberof_sections, s.name.removeprefix("_"), s.value) for s in binary.symbols
+                  if s.numberof_sections and s.raw_type & 0xE0 == 0]
+    total = sum(e - _start(sections[n - 1]) for n, e in ends.items())
+    sized: dict[str, tuple[int, int]] = {}  # name -> (section number, bytes)
+    for number in ends:
+        addrs = sorted({a for n, _name, a in placed if n == number and a < ends[number]})
+        if not addrs:
+            continue
+        following = dict(zip(addrs, [*addrs[1:], ends[number]], strict=True))
+        for n, name, a in placed:
+            if n == number and a in following and name.startswith(_PREFIXES):
+                sized[name] = (number, following[a] - a)
+    sums: dict[str, tuple[int, int, dict[str, int]]] = {}
+    for prefix in _PREFIXES:
+        functions = [size for name, (n, size) in sized.items() if name.startswith(prefix) and n == text_number]
+        variables = {name: size for name, (n, size) in sized.items() if name.startswith(prefix) and n != text_number}
+        sums[prefix] = (sum(functions), len(functions), variables)
+    return total, ends[text_number] - _start(sections[text_number - 1]), sums
+
+
+def _start(section: lief.Section) -> int:
+    return int(section.virtual_address)
+
+
+def _elf_sizes(path: Path) -> dict[str, int]:
+    with path.open("rb") as fh:
+        return {s.name: s["st_size"] for s in ELFFile(fh).get_section_by_name(".symtab").iter_symbols()
+                if s.name.startswith(_PREFIXES)}
+
+
+@pytest.mark.parametrize(("goos", "goarch"), [("windows", "amd64"), ("darwin", "arm64")])
+def test_pe_and_macho_add_up_and_match_the_symbol_table(build_go: BuildGo, app_module: Path, goos: str,
+                                                        goarch: str) -> None:
+    binary = build_go(app_module, goos, goarch)
+    b = size_breakdown(binary)
+    total, text, oracle = _lief_oracle(binary)
+    assert b.total == total
+    assert b.attributed + sum(o.size for o in b.other) == total  # exactly, as for ELF
+    assert abs(sum(p.code for p in b.packages) - text) <= 0.02 * text
+    assert b.attributed >= 0.75 * total
+    assert all(o.what != "bytes without a symbol" for o in b.other), b.other  # every section named
+    assert len({(o.section, o.what) for o in b.other}) == len(b.other)
+    by_name = {p.package: p for p in b.packages}
+    main, dep = by_name["main"], by_name["example.com/dep"]
+    assert (main.kind, main.module) == (PackageKind.MAIN, "example.com/app")
+    assert (dep.kind, dep.module) == (PackageKind.DEPENDENCY, "example.com/dep")
+    elf_sizes = _elf_sizes(build_go(app_module, "linux", "amd64"))
+    for pkg, prefix in ((main, "main."), (dep, "example.com/dep.")):
+        fn_bytes, fn_count, variables = oracle[prefix]
+        assert fn_count > 0 and pkg.pcln > 0
+        assert fn_bytes - 64 <= pkg.code <= fn_bytes + 64 * fn_count, (pkg, fn_bytes)
+        assert pkg.data == sum(variables.values()), (pkg, variables)
+        for name, size in variables.items():  # at least the variable itself, at most alignment padding more
+            assert elf_sizes[name] <= size <= elf_sizes[name] + 64, (name, size, elf_sizes[name])
+    assert main.data >= 4096 * 8  # `table`
+    assert {"main.table", "example.com/dep.Words"} <= {*oracle["main."][2], *oracle["example.com/dep."][2]}
+
+
+def test_pe_sizes_json_and_stripped(build_go: BuildGo, app_module: Path) -> None:
+    binary = build_go(app_module, "windows", "amd64")
+    proc = gocross("inspect", "--sizes", "--json", binary)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [json.loads(json.dumps(size_breakdown(binary).to_json()))]
+    stripped = size_breakdown(build_go(app_module, "windows", "amd64", flags=["-trimpath", "-ldflags=-s -w"]))
+    assert not stripped.symbols  # no COFF symbols: the function table is found by its header
+    full = size_breakdown(binary)
+    assert stripped.total == full.total
+    assert stripped.attributed + sum(o.size for o in stripped.other) == stripped.total
+    code = {p.package: p.code for p in full.packages if p.code}
+    assert {p.package: p.code for p in stripped.packages if p.code} == code  # the same functions, to the byte
+    assert next(p for p in stripped.packages if p.package == "example.com/dep").data == 0
 
 
 @pytest.mark.parametrize(("symbol", "package"), [

@@ -314,6 +314,8 @@ def _sized(placed: list[_Placed], ends: dict[int, int], secs: list[_Sec]) -> lis
     for section, group in groups.items():
         group.sort(key=lambda p: (p.addr, -_rank(p.name)))
         addrs = sorted({p.addr for p in group if p.addr < ends[section]})
+        if not addrs:  # all of them past what the file holds (zero-filled variables)
+            continue
         following = dict(zip(addrs, [*addrs[1:], ends[section]], strict=True))
         owned: set[int] = set()
         for p in group:
