@@ -195,6 +195,27 @@ def test_report_of_one_target(tmp_path: Path) -> None:
     assert '<a href="hello_linux_amd64.tar.gz">' in page and '<a href="checksums.txt">' in page
 
 
+def test_size_view_of_windows_and_darwin(tmp_path: Path) -> None:
+    """A matrix without Linux: the size view is the host architecture's PE binary, or the Mach-O one asked
+    for, by package (the main module and the standard library), and a wasm-only build says why there is none."""
+    dist = tmp_path / "dist"
+    build = gocross("build", HELLO, "--out", dist, "--target", "darwin/arm64,windows/amd64,js/wasm")
+    assert build.returncode == 0, build.stderr
+    for binary, file, fmt in ((None, "hello_windows_amd64.exe", "PE"),
+                              ("darwin/arm64", "hello_darwin_arm64", "Mach-O")):
+        out = tmp_path / f"{fmt}.html"
+        proc = gocross("report", dist, "--out", out, *(("--binary", binary) if binary else ()))
+        assert proc.returncode == 0, proc.stderr
+        page = out.read_text()
+        assert f"gocross inspect --sizes --json {file}" in page, page
+        assert 'data-module="example.com/hello"' in page and 'data-module="std"' in page
+        assert 'data-package="main"' in page and f"{fmt} symbols have no size" in page
+    wasm = tmp_path / "wasm.html"
+    proc = gocross("report", dist, "--out", wasm, "--binary", "js/wasm")
+    assert proc.returncode == 0, proc.stderr
+    assert "sizes by package read Go ELF, PE and Mach-O binaries" in wasm.read_text()
+
+
 def test_bad_inputs_are_one_sentence(tmp_path: Path) -> None:
     assert_clean_error(gocross("report", tmp_path), 2, "No artifacts.json")
     (tmp_path / "artifacts.json").write_text('{"gocross": "0", "go": "go1", "package": ".", "cancelled": false, '

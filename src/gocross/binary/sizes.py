@@ -1,20 +1,25 @@
 """What a Go binary's size is made of, by Go package: the standard library, each dependency, the main module.
 
-The same attribution go-size-analyzer makes, from the two tables every unstripped Go ELF binary has:
+The same attribution go-size-analyzer makes, from the two tables every unstripped Go ELF (Linux, the BSDs),
+PE (Windows) and Mach-O (macOS, iOS) binary has:
 
 - the **pclntab** names every function and where its code starts, so a function's code (up to the next
   function) belongs to the package in its name; the function's own pclntab bytes (its table entry, record,
   name, pc-value tables and funcdata) belong there too;
-- the **symbol table** sizes every package-level variable and constant table, in ``.data``, ``.noptrdata``
-  and ``.rodata``.
+- the **symbol table** places every package-level variable and constant table, in ``.data``, ``.noptrdata``
+  and ``.rodata`` (PE: ``.data``, ``.rdata``; Mach-O: ``__DATA``, ``__DATA_CONST``, ``__TEXT,__rodata``).
+  ELF's symbols have sizes; COFF's and Mach-O's have none, so there a variable runs to the next symbol in
+  its section, and unnamed data right after it (a static temporary, a slice's backing array) counts with it.
 
 What no package owns — type descriptors, unnamed strings, the pclntab's shared file tables, build info — is
-listed per section as "other", so packages plus other add up to the file's text and data (every section the
-loader maps from the file) exactly. A stripped binary still has its pclntab: its code is attributed, its
+listed per section as "other", so packages plus other add up to the file's text and data exactly: every
+section the loader maps from the file (PE: code and initialized data that is not discardable, so not DWARF,
+relocations or the symbol table). PE keeps most of Go's data in two sections; they are cut where Go's linker
+starts each kind of data (``runtime.pclntab``, ``runtime.types``, ``go:buildinfo``, ...), so their "other"
+says what it is as ELF's sections do. A stripped binary still has its pclntab: its code is attributed, its
 data is "other". The numbers are what ``gocross inspect --sizes --json`` prints and what ``gocross report``
-draws.
+draws. wasm, XCOFF and Plan 9 binaries are not read.
 """
-
 from __future__ import annotations
 
 import bisect
@@ -24,11 +29,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gocross.binary import elf, macho, pclntab, pe
 from gocross.binary.reader import Corrupt, Reader
 from gocross.errors import InspectError
+
+if TYPE_CHECKING:
+    from gocross.binary.model import BinaryInfo
 
 SHF_ALLOC, SHT_NOBITS, SHT_SYMTAB, STT_OBJECT, STT_FUNC = 2, 8, 2, 1, 2
 _FUNCDATA_SYMBOL = "go:func.*"
@@ -115,6 +123,7 @@ class SizeBreakdown:
     packages: tuple[PackageSize, ...]  # largest first
     modules: tuple[ModuleSize, ...]  # largest first
     other: tuple[OtherSize, ...]  # largest first
+    format: str = "ELF"  # "ELF", "PE" or "Mach-O"; PE's and Mach-O's variables are sized to the next symbol
 
     @property
     def attributed(self) -> int:
@@ -124,7 +133,8 @@ class SizeBreakdown:
     def to_json(self) -> dict[str, Any]:
         """The ``inspect --sizes --json`` record (sizes in bytes)."""
         return {
-            "path": self.path, "goos": self.goos, "goarch": self.goarch, "file_size": self.file_size,
+            "path": self.path, "format": self.format, "goos": self.goos, "goarch": self.goarch,
+            "file_size": self.file_size,
             "total": self.total, "attributed": self.attributed, "symbols": self.symbols,
             "modules": [{"module": m.module, "kind": str(m.kind), "size": m.size, "packages": m.packages}
                         for m in self.modules],
@@ -158,7 +168,7 @@ def size_breakdown(path: str | os.PathLike[str]) -> SizeBreakdown:
     r = Reader(data, "<" if info.endian == "little" else ">")
     try:
         layout = _FORMATS[info.format](r)
-        return _breakdown(r, layout, info.path, info.goos, info.goarch, len(data), _Modules(main, tuple(modules)))
+        return _breakdown(r, layout, info, len(data), _Modules(main, tuple(modules)))
     except Corrupt as exc:
         raise InspectError(f"{path}: {exc}; rebuild it with a current Go to see its sizes.") from None
 
@@ -418,6 +428,7 @@ def _macho_layout(r: Reader) -> _Layout:
 
 
 _FORMATS = {"ELF": _elf_layout, "PE": _pe_layout, "Mach-O": _macho_layout}
+SIZE_FORMATS = tuple(_FORMATS)  # the binary formats (inspect's BinaryInfo.format) a breakdown reads
 
 
 class _Tally:
@@ -440,8 +451,7 @@ def _section_at(secs: list[_Sec], addr: int) -> int:
     return next((i for i, s in enumerate(secs) if s.addr <= addr < s.addr + s.size), 0)
 
 
-def _breakdown(r: Reader, layout: _Layout, path: str, goos: str | None, goarch: str | None, file_size: int,
-               modules: _Modules) -> SizeBreakdown:
+def _breakdown(r: Reader, layout: _Layout, info: BinaryInfo, file_size: int, modules: _Modules) -> SizeBreakdown:
     secs, symbols = layout.secs, layout.symbols
     loaded = {i: s for i, s in enumerate(secs) if s.size}
     tally = _Tally(modules)
@@ -458,8 +468,8 @@ def _breakdown(r: Reader, layout: _Layout, path: str, goos: str | None, goarch: 
             rest[(s.name, _OTHER_WORDS.get(s.key, _UNNAMED))] += s.size - tally.by_section[i]
     other = sorted((OtherSize(name, what, size) for (name, what), size in rest.items()),
                    key=lambda o: (-o.size, o.section))
-    return SizeBreakdown(path, goos, goarch, file_size, sum(s.size for s in loaded.values()), bool(symbols),
-                         tuple(packages), _by_module(packages), tuple(other))
+    return SizeBreakdown(info.path, info.goos, info.goarch, file_size, sum(s.size for s in loaded.values()),
+                         bool(symbols), tuple(packages), _by_module(packages), tuple(other), info.format)
 
 
 def _functions(r: Reader, layout: _Layout, tally: _Tally) -> None:
@@ -529,4 +539,5 @@ def _by_module(packages: Iterable[PackageSize]) -> tuple[ModuleSize, ...]:
     return tuple(sorted(rows, key=lambda m: (-m.size, m.module)))
 
 
-__all__ = ["ModuleSize", "OtherSize", "PackageKind", "PackageSize", "SizeBreakdown", "package_of", "size_breakdown"]
+__all__ = ["SIZE_FORMATS", "ModuleSize", "OtherSize", "PackageKind", "PackageSize", "SizeBreakdown", "package_of",
+           "size_breakdown"]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gocross.artifacts import Artifact, ArtifactStatus, Manifest, read_manifest
-from gocross.binary.sizes import SizeBreakdown, size_breakdown
+from gocross.binary.sizes import SIZE_FORMATS, SizeBreakdown, size_breakdown
 from gocross.errors import InspectError, UsageError
 
 TESTS_NAME = "test-results.jsonl"  # `gocross test --json > DIST/test-results.jsonl`
@@ -273,7 +273,9 @@ def _runner_only(goos: str, goarch: str, variant: str | None) -> tuple[str, str 
 
 
 def _choose_binary(manifest: Manifest, wanted: str | None) -> Artifact | None:
-    """The named target or file; else this host's own target; else the first Linux one built."""
+    """The named target or file; else this host's own target; else the first Linux one built; else the first
+    other one whose format has a breakdown by package (Windows' PE, macOS's Mach-O, the BSDs' ELF), this
+    host's architecture first."""
     built = manifest.built
     if wanted:
         hit = next((a for a in built if wanted in (a.target, a.path.name if a.path else None)), None)
@@ -285,12 +287,17 @@ def _choose_binary(manifest: Manifest, wanted: str | None) -> Artifact | None:
 
     host = host_goarch()
     linux = [a for a in built if a.goos == "linux"]
-    return next((a for a in linux if a.goarch == host and not a.variant), linux[0] if linux else None)
+    others = [a for a in built if a.goos != "linux" and (a.inspection or {}).get("format") in SIZE_FORMATS]
+    for group in (linux, others):
+        if group:
+            return next((a for a in group if a.goarch == host and not a.variant), group[0])
+    return None
 
 
 def _sizes(chosen: Artifact | None) -> tuple[SizeBreakdown | None, str | None]:
     if chosen is None or chosen.path is None:
-        return None, "No Linux binary was built, so there is no size breakdown by package."
+        return None, (f"No {', '.join(SIZE_FORMATS)} binary was built (the formats of Linux, Windows, macOS and "
+                      "the BSDs), so there is no size breakdown by package.")
     try:
         return size_breakdown(chosen.path), None
     except InspectError as exc:
