@@ -14,6 +14,7 @@ APT_PACKAGES=(
   g++                      # the host column of `gocross test --cgo` of the C++ fixture (Go's default CXX)
   libc6-arm64-cross libc6-armhf-cross libc6-ppc64el-cross libc6-s390x-cross libc6-riscv64-cross libc6-ppc64-cross  # glibc-dynamic cgo binaries under qemu (QEMU_LD_PREFIX)
   rpm gnupg openssh-client # gocross release: rpm -qip reads the .rpm; gpg and ssh-keygen sign and verify
+  wabt                     # wasm-objdump: the oracle for the wasm size breakdown (function bodies, section sizes)
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -11,12 +11,16 @@ the linux/amd64 build's ELF sizes of the same variables bound it from below.
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import lief
 import pytest
 from elftools.elf.elffile import ELFFile
 from tests.conftest import BuildGo, write_module
+from tests.corpus import HELLO_SOURCE
 from tests.helpers import assert_clean_error, gocross
 
 from gocross.binary.sizes import PackageKind, package_of, size_breakdown
@@ -124,8 +128,8 @@ def test_stripped_binary_still_attributes_code(build_go: BuildGo, app_module: Pa
 
 
 def test_other_formats_are_one_clean_error(build_go: BuildGo, tmp_path: Path) -> None:
-    wasm = build_go("package main\nfunc main() {}\n", "js", "wasm")
-    assert_clean_error(gocross("inspect", "--sizes", wasm), 6, "sizes by package read Go ELF, PE and Mach-O")
+    plan9 = build_go(HELLO_SOURCE, "plan9", "amd64")  # the same build as test_inspect_cli's
+    assert_clean_error(gocross("inspect", "--sizes", plan9), 6, "sizes by package read Go ELF, PE, Mach-O and wasm")
     text = tmp_path / "notes.txt"
     text.write_text("hello\n")
     proc = gocross("inspect", "--sizes", "--json", text)
@@ -233,6 +237,39 @@ def test_pe_sizes_json_and_stripped(build_go: BuildGo, app_module: Path) -> None
     code = {p.package: p.code for p in full.packages if p.code}
     assert {p.package: p.code for p in stripped.packages if p.code} == code  # the same functions, to the byte
     assert next(p for p in stripped.packages if p.package == "example.com/dep").data == 0
+
+
+def _objdump(*args: str | Path) -> str:
+    objdump = shutil.which("wasm-objdump")
+    if objdump is None:
+        pytest.fail("wasm-objdump is not installed; scripts/test.sh installs it (apt-get install wabt)")
+    proc = subprocess.run([objdump, *map(str, args)], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_wasm_adds_up_and_matches_wasm_objdump(build_go: BuildGo, app_module: Path) -> None:
+    """js/wasm: code is each function's body, as wabt's wasm-objdump lists it; text+data its sections but the
+    custom ones; no variables (wasm has no symbol table), the function table's bytes from the data segments."""
+    binary = build_go(app_module, "js", "wasm")
+    b = size_breakdown(binary)
+    headers = re.findall(r"^\s*(\w+) start=0x[0-9a-f]+ end=0x[0-9a-f]+ \(size=0x([0-9a-f]+)\)",
+                         _objdump("-h", binary), re.M)
+    total = sum(int(size, 16) for kind, size in headers if kind != "Custom")
+    assert (b.format, b.symbols, b.total) == ("wasm", False, total)
+    assert b.attributed + sum(o.size for o in b.other) == total
+    bodies = re.findall(r"^ - func\[\d+\] size=(\d+) <([^>]+)>", _objdump("-x", "-j", "Code", binary), re.M)
+    code = int(next(size for kind, size in headers if kind == "Code"), 16)
+    assert abs(sum(p.code for p in b.packages) - code) <= 0.02 * code
+    by_name = {p.package: p for p in b.packages}
+    main, dep = by_name["main"], by_name["example.com/dep"]
+    assert (main.kind, main.module) == (PackageKind.MAIN, "example.com/app")
+    assert (dep.kind, dep.module) == (PackageKind.DEPENDENCY, "example.com/dep")
+    for pkg, prefixes in ((main, ("main.",)), (dep, ("example.com/dep.", "example.com_dep."))):
+        sizes = [int(size) for size, name in bodies if name.startswith(prefixes)]
+        assert sizes and pkg.code == sum(sizes), (pkg, sizes)
+        assert pkg.pcln > 0 and pkg.data == 0
+    assert all(o.what != "bytes without a symbol" for o in b.other), b.other
 
 
 @pytest.mark.parametrize(("symbol", "package"), [

@@ -103,6 +103,7 @@ class FuncRecord:
     record_size: int  # its functab pair, its _func record and its name in the name table
     tables: tuple[int, ...]  # offsets into pctab of its pc-value tables (pcsp, pcfile, pcln, pcdata); 0 = none
     funcdata: tuple[int, ...]  # offsets of its funcdata (stack maps, inline trees) from go:func.*
+    pieces: tuple[tuple[int, int], ...] = ()  # (offset from the pclntab start, bytes) of what record_size counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +148,9 @@ def function_table(r: Reader, tab: Pclntab) -> FuncTable:
         fdata = tuple(v for k in range(nfuncdata)
                       if (v := rr.u32(rec + fixed + 4 * (npcdata + k))) != _NO_FUNCDATA)
         name = rr.cstring(base + name_off + name_at, what="pclntab function name")
-        record = 8 + fixed + 4 * (npcdata + nfuncdata) + len(name.encode()) + 1
-        records_end = max(records_end, func_off + funcoff + fixed + 4 * (npcdata + nfuncdata))
-        functions.append(FuncRecord(name, entry, pairs[i + 1][0] - entry, record, tables, fdata))
+        fixed_part, name_part = fixed + 4 * (npcdata + nfuncdata), len(name.encode()) + 1
+        pieces = ((func_off + 8 * i, 8), (func_off + funcoff, fixed_part), (name_off + name_at, name_part))
+        records_end = max(records_end, func_off + funcoff + fixed_part)
+        functions.append(FuncRecord(name, entry, pairs[i + 1][0] - entry, 8 + fixed_part + name_part, tables,
+                                    fdata, pieces))
     return FuncTable(text_start, tuple(functions), pctab_off, func_off, records_end)

@@ -18,21 +18,23 @@ relocations or the symbol table). PE keeps most of Go's data in two sections; th
 starts each kind of data (``runtime.pclntab``, ``runtime.types``, ``go:buildinfo``, ...), so their "other"
 says what it is as ELF's sections do. A stripped binary still has its pclntab: its code is attributed, its
 data is "other". The numbers are what ``gocross inspect --sizes --json`` prints and what ``gocross report``
-draws. wasm, XCOFF and Plan 9 binaries are not read.
+draws. A wasm module has no symbol table: its functions are the code section's bodies (the pclntab's entry
+``0x1000 + i`` is body ``i``), their pclntab bytes are counted in the data segments as far as the file holds
+them (Go's linker leaves runs of zeros out), and its variables are "other". XCOFF and Plan 9 are not read.
 """
 from __future__ import annotations
 
 import bisect
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from gocross.binary import elf, macho, pclntab, pe
-from gocross.binary.reader import Corrupt, Reader
+from gocross.binary import elf, macho, pclntab, pe, wasm
+from gocross.binary.reader import MAX_BLOB, Corrupt, Reader, capped
 from gocross.errors import InspectError
 
 if TYPE_CHECKING:
@@ -123,7 +125,7 @@ class SizeBreakdown:
     packages: tuple[PackageSize, ...]  # largest first
     modules: tuple[ModuleSize, ...]  # largest first
     other: tuple[OtherSize, ...]  # largest first
-    format: str = "ELF"  # "ELF", "PE" or "Mach-O"; PE's and Mach-O's variables are sized to the next symbol
+    format: str = "ELF"  # "ELF", "PE", "Mach-O", "wasm"; PE's and Mach-O's variables run to the next symbol
 
     @property
     def attributed(self) -> int:
@@ -153,20 +155,22 @@ class _Symbol(NamedTuple):
 
 
 def size_breakdown(path: str | os.PathLike[str]) -> SizeBreakdown:
-    """Attribute one Go ELF, PE or Mach-O binary's text and data to packages; InspectError for anything else."""
+    """Attribute one Go ELF, PE, Mach-O or wasm binary's text and data to packages; InspectError otherwise."""
     from gocross.binary import inspect
 
     info = inspect(path, runs_here=False)
-    if info.format not in _FORMATS or not info.is_go:
+    if info.format not in SIZE_FORMATS or not info.is_go:
         what = "a Go program" if info.is_go else "not a Go program"
-        raise InspectError(f"{path} is {what} in {info.format} format; sizes by package read Go ELF, PE and "
-                           "Mach-O binaries (build the target for linux, windows or darwin to see what its size "
-                           "is made of).")
+        raise InspectError(f"{path} is {what} in {info.format} format; sizes by package read Go ELF, PE, "
+                           "Mach-O and wasm binaries (build the target for linux, windows, darwin or js/wasm to "
+                           "see what its size is made of).")
     modules = {m.path: m for m in info.deps or ()}
     main = info.main_module.path if info.main_module else None
     data = Path(path).read_bytes()
     r = Reader(data, "<" if info.endian == "little" else ">")
     try:
+        if info.format == "wasm":
+            return _wasm_breakdown(r, info, _Modules(main, tuple(modules)))
         layout = _FORMATS[info.format](r)
         return _breakdown(r, layout, info, len(data), _Modules(main, tuple(modules)))
     except Corrupt as exc:
@@ -428,7 +432,7 @@ def _macho_layout(r: Reader) -> _Layout:
 
 
 _FORMATS = {"ELF": _elf_layout, "PE": _pe_layout, "Mach-O": _macho_layout}
-SIZE_FORMATS = tuple(_FORMATS)  # the binary formats (inspect's BinaryInfo.format) a breakdown reads
+SIZE_FORMATS = (*_FORMATS, "wasm")  # the binary formats (inspect's BinaryInfo.format) a breakdown reads
 
 
 class _Tally:
@@ -495,12 +499,13 @@ def _functions(r: Reader, layout: _Layout, tally: _Tally) -> None:
     _funcdata(layout.symbols, table, tally)
 
 
-def _shared_pieces(owner: Mapping[int, str], end: int, tally: _Tally, section: int) -> None:
+def _shared_pieces(owner: Mapping[int, str], end: int, tally: _Tally, section: int,
+                   measure: Callable[[int, int], int] = lambda start, stop: stop - start) -> None:
     """Each owned piece runs to the next piece's start: the linker lays the tables end to end."""
     starts = sorted(owner)
     for i, start in enumerate(starts):
         stop = starts[i + 1] if i + 1 < len(starts) else end
-        tally.add(owner[start], 1, stop - start, section)
+        tally.add(owner[start], 1, measure(start, stop), section)
 
 
 def _funcdata(symbols: list[_Symbol], table: pclntab.FuncTable, tally: _Tally) -> None:
@@ -527,6 +532,97 @@ def _variables(secs: list[_Sec], symbols: list[_Symbol], tally: _Tally) -> None:
         if end > start:
             tally.add(sym.name, 2, end - start, sym.section)
             reach = end
+
+
+# Go's wasm linker numbers functions from here in the pclntab: entry 0x1000 + i is the code section's body i.
+_WASM_FIRST_FUNCTION = 0x1000
+_WASM_WORDS = {
+    "type": "function signatures", "import": "imports (the host functions it calls)",
+    "function": "each function's signature index", "table": "the indirect-call table's size",
+    "memory": "memory limits", "global": "globals (Go's registers)", "export": "exports",
+    "start": "start function", "elem": "indirect-call table entries (func values)",
+    "datacount": "data segment count", "tag": "exception tags",
+    "code": "function count and body lengths, functions outside the function table",
+}
+_WASM_DATA = "read-only data, types and variables (wasm has no symbol table to place them), segment headers"
+
+
+class _Coverage:
+    """How many bytes of a memory range the file holds: Go's wasm linker leaves runs of zeros out of the
+    data segments, so a table in memory is not all in the file."""
+
+    def __init__(self, segments: Iterable[tuple[int, int, int]]) -> None:
+        merged: list[list[int]] = []
+        for addr, _off, size in sorted(segments):
+            if merged and addr <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], addr + size)
+            elif size:
+                merged.append([addr, addr + size])
+        self._starts = [a for a, _b in merged]
+        self._ends = [b for _a, b in merged]
+        self._before = [0]
+        for a, b in merged:
+            self._before.append(self._before[-1] + b - a)
+
+    def _below(self, x: int) -> int:
+        i = bisect.bisect_right(self._starts, x) - 1
+        return 0 if i < 0 else self._before[i] + min(x, self._ends[i]) - self._starts[i]
+
+    def __call__(self, start: int, stop: int) -> int:
+        return max(0, self._below(stop) - self._below(start))
+
+
+def _wasm_breakdown(r: Reader, info: BinaryInfo, modules: _Modules) -> SizeBreakdown:
+    """wasm: each function's body in the code section, its pclntab bytes in the data segments (rebuilt
+    into memory, where the table is); text+data is every section but the custom ones (names, build ID)."""
+    secs = [s for s in wasm.sections(r) if s.id != wasm.SEC_CUSTOM]
+    code = next((s for s in secs if s.id == wasm.SEC_CODE), None)
+    data = next((s for s in secs if s.id == wasm.SEC_DATA), None)
+    if code is None or data is None:
+        raise Corrupt("it has no code or no data section")
+    bodies = wasm.code_bodies(r, code)
+    segments = wasm.data_segments(r, data)
+    memory = bytearray(capped(max((a + n for a, _o, n in segments), default=0), max(MAX_BLOB, 16 * r.size),
+                              "the wasm data segments' memory"))
+    for addr, off, size in segments:
+        if addr < 0:
+            raise Corrupt(f"a wasm data segment starts at the negative address {addr}")
+        memory[addr:addr + size] = r.view(off, size)
+    m = Reader(memory, "<")
+    tab = pclntab.search(m, 0, len(memory), "little")
+    if tab is None:
+        raise Corrupt("its data segments hold no pclntab")
+    table = pclntab.function_table(m, tab)
+    present = _Coverage(segments)
+    tally = _Tally(modules)
+    code_index, pcln_index = 0, 1
+    owner: dict[int, str] = {}
+    for fn in table.functions:
+        body = fn.entry - _WASM_FIRST_FUNCTION
+        if not 0 <= body < len(bodies):
+            raise Corrupt(f"its function table names {fn.name}, which its code section does not have")
+        tally.add(fn.name, 0, bodies[body][1], code_index)
+        tally.add(fn.name, 1, sum(present(tab.offset + o, tab.offset + o + n) for o, n in fn.pieces), pcln_index)
+        for t in fn.tables:
+            if t:
+                owner.setdefault(t, fn.name)
+    pctab = tab.offset + table.pctab_offset
+    _shared_pieces(owner, table.pctab_end - table.pctab_offset, tally, pcln_index,
+                   lambda start, stop: present(pctab + start, pctab + stop))
+    packages = []
+    for name, (c, p, d) in tally.parts.items():
+        module, kind = modules.owner(name)
+        packages.append(PackageSize(name, module, kind, c, p, d))
+    packages.sort(key=lambda p: (-p.size, p.package))
+    in_table = present(tab.offset, tab.offset + table.records_end)
+    rest = [("code", _WASM_WORDS["code"], code.size - tally.by_section[code_index]),
+            ("data", _OTHER_WORDS[".gopclntab"], in_table - tally.by_section[pcln_index]),
+            ("data", _WASM_DATA, data.size - in_table)]
+    rest += [(s.name, _WASM_WORDS.get(s.name, _UNNAMED), s.size) for s in secs if s.id not in (wasm.SEC_CODE,
+                                                                                            wasm.SEC_DATA)]
+    other = sorted((OtherSize(n, w, size) for n, w, size in rest if size > 0), key=lambda o: (-o.size, o.section))
+    return SizeBreakdown(info.path, info.goos, info.goarch, r.size, sum(s.size for s in secs), False,
+                         tuple(packages), _by_module(packages), tuple(other), "wasm")
 
 
 def _by_module(packages: Iterable[PackageSize]) -> tuple[ModuleSize, ...]:

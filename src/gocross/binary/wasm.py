@@ -10,6 +10,7 @@ their replacements, build settings). An exported ``_start`` makes it a WASI comm
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from gocross.binary.facts import Facts
 from gocross.binary.reader import MAX_STRING, Corrupt, Reader, capped, count
@@ -141,3 +142,75 @@ def _goos(f: Facts, exports: list[str]) -> None:
         f.cite("header_goos", "wasm import module wasi_snapshot_preview1")
     if "_start" in exports:
         f.file_type = "WASI command" if f.header_goos == "wasip1" else "module with _start"
+
+
+SEC_CODE = 10
+SECTION_NAMES = {1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global", 7: "export",
+                 8: "start", 9: "elem", 10: "code", 11: "data", 12: "datacount", 13: "tag"}
+
+
+class WasmSection(NamedTuple):
+    id: int
+    name: str  # a custom section's own name, else the standard one ("code", "data")
+    body: int  # file offset of its contents
+    size: int
+
+
+def sections(r: Reader) -> list[WasmSection]:
+    """Every section, in file order (the module header was checked by inspect)."""
+    out = []
+    pos = 8
+    for _ in range(_MAX_SECTIONS):
+        if pos >= r.size:
+            break
+        sec_id = r.u8(pos)
+        size, body = r.uvarint(pos + 1)
+        r.check(body, size, f"wasm section {sec_id}")
+        name = _name(r, body)[0] if sec_id == SEC_CUSTOM else SECTION_NAMES.get(sec_id, f"section {sec_id}")
+        out.append(WasmSection(sec_id, name, body, size))
+        pos = body + size
+    return out
+
+
+def code_bodies(r: Reader, sec: WasmSection) -> list[tuple[int, int]]:
+    """(file offset, bytes) of each function body of the code section, without its length prefix."""
+    n, pos = r.uvarint(sec.body)
+    out = []
+    for _ in range(count(n, "wasm function bodies", 1 << 22)):
+        size, pos = r.uvarint(pos)
+        r.check(pos, size, "wasm function body")
+        out.append((pos, size))
+        pos += size
+    return out
+
+
+def data_segments(r: Reader, sec: WasmSection) -> list[tuple[int, int, int]]:
+    """(memory address, file offset, bytes) of each active data segment (Go writes no passive ones)."""
+    n, pos = r.uvarint(sec.body)
+    out = []
+    for _ in range(count(n, "wasm data segments", 1 << 22)):
+        flags, pos = r.uvarint(pos)
+        if flags == 2:
+            pos = r.uvarint(pos)[1]  # memory index
+        address = None
+        if flags in (0, 2):
+            if r.u8(pos) != 0x41:  # i32.const
+                raise Corrupt(f"wasm data segment at {pos:#x} has an offset that is not a constant")
+            address, pos = _sleb(r, pos + 1)
+            if r.u8(pos) != 0x0B:
+                raise Corrupt(f"wasm data segment offset at {pos:#x} does not end")
+            pos += 1
+        elif flags != 1:
+            raise Corrupt(f"wasm data segment kind {flags} is unknown")
+        size, pos = r.uvarint(pos)
+        r.check(pos, size, "wasm data segment")
+        if address is not None:
+            out.append((address, pos, size))
+        pos += size
+    return out
+
+
+def _sleb(r: Reader, pos: int) -> tuple[int, int]:
+    value, end = r.uvarint(pos)
+    bits = 7 * (end - pos)
+    return (value - (1 << bits) if value & (1 << (bits - 1)) else value), end

@@ -19,7 +19,7 @@ from gocross.cli.app import App, pass_app
               help="`gocross smoke --json` output to show (default: DIST/smoke.json if present).")
 @click.option("--binary", metavar="TARGET",
               help="Show this target's size by package (default: this host's, else the first Linux one built, "
-                   "else the first Windows or macOS one).")
+                   "else the first Windows, macOS or wasm one).")
 @click.option("--open", "open_page", is_flag=True, help="Open the page in the default browser afterwards.")
 @pass_app
 def report(app: App, dist: Path, out: Path | None, tests: Path | None, smoke: Path | None, binary: str | None,

@@ -47,7 +47,7 @@ def _table(app: App, b: SizeBreakdown) -> None:
 
     share = 100 * b.attributed / b.total if b.total else 0.0
     table = Table(title_justify="left", title=f"{b.path}: {b.total:,} bytes of text and data, {share:.1f} % "
-                  f"attributed to packages" + ("" if b.symbols else " (stripped: variables not attributed)"))
+                  f"attributed to packages" + ("" if b.symbols else " (no symbol table: variables not attributed)"))
     for column, justify in (("module / package", "left"), ("kind", "left"), ("bytes", "right"),
                             ("share", "right")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]

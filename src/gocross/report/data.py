@@ -274,8 +274,8 @@ def _runner_only(goos: str, goarch: str, variant: str | None) -> tuple[str, str 
 
 def _choose_binary(manifest: Manifest, wanted: str | None) -> Artifact | None:
     """The named target or file; else this host's own target; else the first Linux one built; else the first
-    other one whose format has a breakdown by package (Windows' PE, macOS's Mach-O, the BSDs' ELF), this
-    host's architecture first."""
+    other one whose format has a breakdown by package (Windows' PE, macOS's Mach-O, the BSDs' ELF, wasm),
+    this host's architecture first."""
     built = manifest.built
     if wanted:
         hit = next((a for a in built if wanted in (a.target, a.path.name if a.path else None)), None)
@@ -296,8 +296,8 @@ def _choose_binary(manifest: Manifest, wanted: str | None) -> Artifact | None:
 
 def _sizes(chosen: Artifact | None) -> tuple[SizeBreakdown | None, str | None]:
     if chosen is None or chosen.path is None:
-        return None, (f"No {', '.join(SIZE_FORMATS)} binary was built (the formats of Linux, Windows, macOS and "
-                      "the BSDs), so there is no size breakdown by package.")
+        return None, (f"No {', '.join(SIZE_FORMATS)} binary was built (the formats of Linux, Windows, macOS, "
+                      "the BSDs and WebAssembly), so there is no size breakdown by package.")
     try:
         return size_breakdown(chosen.path), None
     except InspectError as exc:
