@@ -147,8 +147,8 @@ def iter_file_names(paths: Iterable[str | os.PathLike[str]]) -> Iterator[str]:
     """``iter_files`` as plain strings, for batches: a Path per file (and back to str for the workers) was
     ≈ 70 ms of the serial start of a 10,000-file `inspect`."""
     for item in paths:
-        name = os.fspath(item)
-        if os.path.isdir(name):  # noqa: PTH112 (a string in, strings out: no Path per item)
+        name = str(Path(item))  # as a Path spells it ("./dist/" is "dist"), so records name files the same way
+        if os.path.isdir(name):  # noqa: PTH112 (strings out: no Path per file)
             yield from _folder_files(name)
         else:
             yield name
@@ -164,11 +164,12 @@ def _folder_files(folder: str) -> Iterator[str]:
         return
     subfolders = []
     for entry in entries:
+        path = entry.name if folder == "." else entry.path  # Path("./x") is "x"
         try:
             if entry.is_dir(follow_symlinks=False):
-                subfolders.append(entry.path)
+                subfolders.append(path)
             elif entry.is_file():
-                yield entry.path
+                yield path
         except OSError:
             continue
     for sub in subfolders:
