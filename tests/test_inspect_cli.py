@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from tests.conftest import BuildGo
 from tests.corpus import HELLO_SOURCE
 from tests.helpers import assert_clean_error, gocross
@@ -176,3 +177,24 @@ def test_json_list_of_encoded_records_is_json_dumps_of_the_list(build_go: BuildG
         if pretty:
             assert data.decode() == json.dumps(records, indent=2, ensure_ascii=False)
         assert json_list([], pretty) == b"[]"
+
+
+def test_folder_listing_order_and_spelling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder's files (sorted), then its sub-folders'; symlinked folders skipped, links to files kept; names
+    spelled as Path spells them, so a record's path is the same whether given as `.`, `./` or a path."""
+    from gocross.binary import iter_file_names, iter_files
+
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "sub").mkdir(parents=True)
+    for name in ("z", "c", "a/x", "a/sub/q", "b/y"):
+        (tmp_path / name).write_text(name)
+    (tmp_path / "ln").symlink_to(tmp_path / "z")
+    (tmp_path / "dl").symlink_to(tmp_path / "a")  # a symlinked folder: not followed
+    (tmp_path / "broken").symlink_to(tmp_path / "nowhere")
+    expected = ["c", "ln", "z", "a/x", "a/sub/q", "b/y"]
+    monkeypatch.chdir(tmp_path)
+    for spelling in (".", "./", str(tmp_path) + "/"):
+        prefix = "" if spelling in (".", "./") else str(tmp_path) + "/"
+        assert list(iter_file_names([spelling])) == [prefix + e for e in expected], spelling
+    assert list(iter_file_names(["./a/", "./c"])) == ["a/x", "a/sub/q", "c"]
+    assert [str(p) for p in iter_files(["."])] == expected
