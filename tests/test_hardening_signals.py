@@ -188,6 +188,8 @@ def test_build_stopped_by_a_signal_keeps_finished_targets_only(tmp_path: Path, s
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signum, err
     assert "Traceback" not in err and f"stopped by {signal.Signals(signum).name}" in err
+    assert "cancelled  linux/arm64" in err and "failed" not in err, err  # the killed compile is no failure
+    assert err.endswith(f"\n{interrupts.message(signum)}") and "\n\n" not in err, err  # click adds no blank line
     assert not _survivors(mark)
     time.sleep(1.0)  # a compiler that survived would drop its temporary now
     names = sorted(p.name for p in out.iterdir())
@@ -308,7 +310,7 @@ if __name__ == '__main__':
 """
 _SRC = Path(__file__).resolve().parent.parent / "src"
 _GOCROSS_FRAME = re.compile(r'File "[^"]*/gocross/')  # a traceback line in gocross's own code
-_DELAYS = (0.0, 0.01, 0.03, 0.06, 0.1, 0.2)
+_DELAYS = (0.0, 0.01, 0.03, 0.06, 0.1, 0.2, 0.35, 0.5)  # the later ones still land mid-start on a loaded machine
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from tests.conftest import BuildGo
 from tests.corpus import HELLO_SOURCE
 from tests.helpers import assert_clean_error, gocross
@@ -159,12 +160,41 @@ def test_many_files_through_the_pool(build_go: BuildGo, tmp_path: Path) -> None:
     assert {i.goos for i in pooled if not isinstance(i, InspectFailure)} == {"linux", "windows", "js", "darwin"}
 
 
-def test_json_list_of_encoded_records_is_json_dumps_of_the_list() -> None:
-    """`--json` joins the records the workers encoded; the bytes are those json.dumps gives for the list."""
-    from gocross.binary.batch import json_list
+def test_json_list_of_encoded_records_is_json_dumps_of_the_list(build_go: BuildGo) -> None:
+    """`--json` joins the records the workers encoded with orjson; the result is, as data and key order, what
+    json.dumps gives for the list of to_json records, and indented it is the same text."""
+    from gocross.binary import BinaryInfo, InspectFailure, inspect, inspect_bytes, to_json
+    from gocross.binary.batch import encode_record, json_list
 
-    records = [{"path": "a", "deps": [], "env": {}, "slices": [{"x": [1, None]}]}, {"path": "b\nc", "error": "é"}]
-    for indent in (None, 2):
-        items = [json.dumps(r, indent=indent, ensure_ascii=False) for r in records]
-        assert json_list(items, indent) == json.dumps(records, indent=indent, ensure_ascii=False)
-        assert json_list([], indent) == "[]"
+    targets = (("linux", "arm64"), ("windows", "amd64"), ("js", "wasm"), ("darwin", "arm64"))
+    infos: list[BinaryInfo | InspectFailure] = [inspect(build_go(HELLO_SOURCE, os_, arch)) for os_, arch in targets]
+    infos += [inspect_bytes(b"#!/bin/sh\n"), InspectFailure("b\nc", "é")]
+    records = [to_json(i) for i in infos]
+    for pretty in (False, True):
+        data = json_list([encode_record(i, pretty) for i in infos], pretty)
+        assert json.loads(data) == records
+        assert [list(r) for r in json.loads(data)] == [list(r) for r in records]  # key order
+        if pretty:
+            assert data.decode() == json.dumps(records, indent=2, ensure_ascii=False)
+        assert json_list([], pretty) == b"[]"
+
+
+def test_folder_listing_order_and_spelling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder's files (sorted), then its sub-folders'; symlinked folders skipped, links to files kept; names
+    spelled as Path spells them, so a record's path is the same whether given as `.`, `./` or a path."""
+    from gocross.binary import iter_file_names, iter_files
+
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "sub").mkdir(parents=True)
+    for name in ("z", "c", "a/x", "a/sub/q", "b/y"):
+        (tmp_path / name).write_text(name)
+    (tmp_path / "ln").symlink_to(tmp_path / "z")
+    (tmp_path / "dl").symlink_to(tmp_path / "a")  # a symlinked folder: not followed
+    (tmp_path / "broken").symlink_to(tmp_path / "nowhere")
+    expected = ["c", "ln", "z", "a/x", "a/sub/q", "b/y"]
+    monkeypatch.chdir(tmp_path)
+    for spelling in (".", "./", str(tmp_path) + "/"):
+        prefix = "" if spelling in (".", "./") else str(tmp_path) + "/"
+        assert list(iter_file_names([spelling])) == [prefix + e for e in expected], spelling
+    assert list(iter_file_names(["./a/", "./c"])) == ["a/x", "a/sub/q", "c"]
+    assert [str(p) for p in iter_files(["."])] == expected

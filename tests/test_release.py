@@ -161,6 +161,25 @@ def test_bad_inputs_are_one_sentence_and_write_nothing(amd64_release: tuple[Path
     assert_clean_error(gocross("release", "--from", dist, "--out", blocker / "dist"), 4, "Cannot write")
 
 
+def test_release_builds_with_the_build_flags(tmp_path: Path) -> None:
+    """release builds as `gocross build` does, with its flags: a name template, --strip, and a shared cache
+    folder that the build fills; with --from, a build flag is refused by name."""
+    repo = _hello_repo(tmp_path / "repo")
+    shared = tmp_path / "shared-cache"
+    proc = gocross("release", repo, "-t", "linux/amd64", "--no-packages", "--no-sbom", "--strip",
+                   "--name", "srv-{os}-{arch}", "--cache", shared, "--json")
+    assert proc.returncode == 0, proc.stderr
+    binary = repo / "dist" / "srv-linux-amd64"
+    info = json.loads(gocross("inspect", "--json", binary).stdout)[0]
+    assert info["stripped"] is True and info["main_module"]["version"] == "v1.2.3"
+    assert any(p.is_file() for p in shared.rglob("*")), "the shared cache folder got no entries"
+    with tarfile.open(repo / "dist" / "repo_1.2.3_linux_amd64.tar.gz") as tar:  # the binary as the program's name
+        member = tar.extractfile("repo")
+        assert member is not None and member.read() == binary.read_bytes()
+    assert_clean_error(gocross("release", "--from", repo / "dist", "--strip", "--cache", "off"), 2,
+                       "drop --strip/--cache")
+
+
 def test_missing_version_and_dirty_tree_are_refused(tmp_path: Path) -> None:
     untagged = _hello_repo(tmp_path / "untagged", tag=None)
     assert_clean_error(gocross("release", untagged, "-t", "linux/amd64"), 2, "no tag like v1.2.3", "--version")

@@ -217,6 +217,64 @@ def test_size_view_of_windows_and_darwin(tmp_path: Path) -> None:
     assert 'data-package="main"' in page and "wasm has no symbol table for variables" in page
 
 
+class _ReleaseRows(HTMLParser):
+    """The release table as the DOM has it: one (kind, format, href, target, sha256 prefix) per row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[str, str, str, str, str]] = []
+        self._row: dict[str, str] | None = None
+        self._cells: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "tr" and "data-release" in a:
+            self._row, self._cells = {"kind": a["data-release"], "format": a.get("data-format", "")}, []
+        elif self._row is not None and tag == "a":
+            self._row["href"] = a["href"]
+        elif self._row is not None and tag == "td":
+            self._cells.append("")
+
+    def handle_data(self, data: str) -> None:
+        if self._row is not None and self._cells:
+            self._cells[-1] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tr" and self._row is not None:
+            r = self._row
+            self.rows.append((r["kind"], r["format"], r.get("href", ""), self._cells[2], self._cells[4]))
+            self._row = None
+
+
+@pytest.mark.slow  # a release (archives, SBOMs, .deb/.rpm/.apk) and a browser
+def test_release_section_of_a_real_release_in_chromium(tmp_path: Path) -> None:
+    """`gocross release` for two targets, then `gocross report`: the page lists every file the manifest's
+    release list names, each linked to the file beside it, with its kind, format, target and sha256."""
+    from tests.test_release import _hello_repo
+
+    from gocross.artifacts import read_manifest
+
+    repo = _hello_repo(tmp_path / "hello")
+    released = gocross("release", repo, "-t", "linux/amd64,windows/amd64", timeout=900)
+    assert released.returncode == 0, released.stderr
+    dist = repo / "dist"
+    proc = gocross("report", dist)
+    assert proc.returncode == 0, proc.stderr
+    dom = _chromium("--dump-dom", (dist / "report.html").as_uri())
+    assert dom.returncode == 0, dom.stderr
+    table = _ReleaseRows()
+    table.feed(dom.stdout)
+    manifest = read_manifest(dist)
+    expected = sorted((str(f.kind), f.format, f.path.name, f.target or "", f.sha256[:12]) for f in manifest.release)
+    assert sorted(table.rows) == expected
+    kinds = {(kind, fmt) for kind, fmt, *_ in table.rows}
+    assert {("archive", "tar.gz"), ("archive", "zip"), ("checksums", "sha256"), ("package", "deb"),
+            ("package", "rpm"), ("package", "apk"), ("sbom", "cyclonedx")} <= kinds
+    for _kind, _fmt, href, _target, digest in table.rows:
+        linked = dist / href  # a link relative to the page, to a file that is there
+        assert linked.is_file() and hashlib.sha256(linked.read_bytes()).hexdigest().startswith(digest), href
+
+
 def test_bad_inputs_are_one_sentence(tmp_path: Path) -> None:
     assert_clean_error(gocross("report", tmp_path), 2, "No artifacts.json")
     (tmp_path / "artifacts.json").write_text('{"gocross": "0", "go": "go1", "package": ".", "cancelled": false, '

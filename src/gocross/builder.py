@@ -193,7 +193,9 @@ class _BuildMatrix:
         else:
             artifact = self._compile(step)
         with self.lock:
-            if not (self.executor.cancelled and artifact.status == ArtifactStatus.FAILED):  # killed by the cancel
+            if self.executor.cancelled and artifact.status == ArtifactStatus.FAILED:  # killed by the cancel
+                artifact = Artifact.unbuilt(step.target, ArtifactStatus.CANCELLED, "cancelled while it was building")
+            else:
                 self.done.append(artifact)
         self.progress("done", step, artifact)
         return artifact

@@ -138,18 +138,42 @@ def _universal(mm: mmap.mmap | bytes, r: Reader, path: str, size: int) -> Binary
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """The files named, with directories expanded recursively (sorted; symlinked directories skipped)."""
+    """The files named, with directories expanded recursively: each folder's files (sorted), then its
+    sub-folders (sorted); symlinked folders and unreadable ones are skipped, symlinks to files kept."""
+    return map(Path, iter_file_names(paths))
+
+
+def iter_file_names(paths: Iterable[str | os.PathLike[str]]) -> Iterator[str]:
+    """``iter_files`` as plain strings, for batches: a Path per file (and back to str for the workers) was
+    ≈ 70 ms of the serial start of a 10,000-file `inspect`."""
     for item in paths:
-        p = Path(item)
-        if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                for name in sorted(files):
-                    child = Path(root) / name
-                    if child.is_file():
-                        yield child
+        name = str(Path(item))  # as a Path spells it ("./dist/" is "dist"), so records name files the same way
+        if os.path.isdir(name):  # noqa: PTH112 (strings out: no Path per file)
+            yield from _folder_files(name)
         else:
-            yield p
+            yield name
+
+
+def _folder_files(folder: str) -> Iterator[str]:
+    # scandir's entries know their type from the directory itself (d_type): no stat per file, where
+    # os.walk plus Path.is_file stats each one (≈ 3× the time over 10,000 files).
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return
+    subfolders = []
+    for entry in entries:
+        path = entry.name if folder == "." else entry.path  # Path("./x") is "x"
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                subfolders.append(path)
+            elif entry.is_file():
+                yield path
+        except OSError:
+            continue
+    for sub in subfolders:
+        yield from _folder_files(sub)
 
 
 def inspect_many(paths: Iterable[str | os.PathLike[str]], *, runs_here: bool = True,
@@ -162,7 +186,7 @@ def inspect_many(paths: Iterable[str | os.PathLike[str]], *, runs_here: bool = T
     """
     from gocross.binary import batch  # here: batch imports this package's _inspect
 
-    return batch.inspect_files(list(iter_files(paths)), runs_here=runs_here, jobs=jobs)
+    return batch.inspect_files(list(iter_file_names(paths)), runs_here=runs_here, jobs=jobs)
 
 
 def inspect_many_records(paths: Iterable[str | os.PathLike[str]], *, runs_here: bool = True,
@@ -183,6 +207,7 @@ __all__ = [
     "inspect_many",
     "inspect_many_records",
     "inspect_record",
+    "iter_file_names",
     "iter_files",
     "to_json",
 ]

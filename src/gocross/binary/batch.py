@@ -8,23 +8,26 @@ A small batch stays in this process: importing the pool machinery and forking th
 which a second core only wins back after a few hundred files (≈0.12–0.3 ms each); ``_POOL_MIN_FILES`` is
 set above that break-even, so a folder of a build's artifacts never pays for a pool.
 
-For ``gocross inspect --json`` the workers also encode each record as JSON text (``encode_files``): sending
+For ``gocross inspect --json`` the workers also encode each record as JSON (``encode_files``): sending
 BinaryInfo objects back and encoding them here would cost this process, serially, about a third of what
 inspecting them cost the workers in parallel (measured over 10,000 files: ≈0.4 s to unpickle the records and
-≈0.5 s for json.dumps, against ≈1.8 s of inspection per worker), while text is cheap to send.
+≈0.5 s for json.dumps, against ≈1.8 s of inspection per worker), while bytes are cheap to send. They encode
+with orjson, straight from the frozen dataclasses (fields in declaration order, tuples as lists: exactly
+``to_json``'s record): ≈9 µs a record against ≈40 µs for ``json.dumps(to_json(info))``, a tenth of the CPU
+time of inspecting a folder.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import orjson
 
 from gocross.binary import _inspect
 from gocross.binary.model import BinaryInfo, InspectFailure, to_json
@@ -35,46 +38,61 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
 _POOL_MIN_FILES = 400
-_CHUNKS_PER_WORKER = 8  # small enough to balance the load, large enough that pickling per chunk is noise
+_CHUNKS_PER_WORKER = 32  # the last chunk leaves a core idle only briefly; pickling per chunk stays noise
 _MAX_CHUNK = 500
 
 T = TypeVar("T")
 
 
-def inspect_files(files: Sequence[Path], *, runs_here: bool, jobs: int | None) -> list[BinaryInfo | InspectFailure]:
+def inspect_files(files: Sequence[str | os.PathLike[str]], *, runs_here: bool,
+                  jobs: int | None) -> list[BinaryInfo | InspectFailure]:
     """Each file's BinaryInfo (or InspectFailure), in the order given."""
     return _map(_infos, files, runs_here, jobs)
 
 
 @dataclass(frozen=True)
 class Encoded:
-    """One file's ``--json`` record as JSON text (``json.dumps(to_json(info))``), and whether it is a failure."""
+    """One file's ``--json`` record as UTF-8 JSON (``to_json(info)``, compact or indented), and whether it
+    is a failure."""
 
-    text: str
+    data: bytes
     failed: bool
 
 
-def encode_files(files: Sequence[Path], *, runs_here: bool, jobs: int | None,
-                 indent: int | None) -> list[Encoded]:
-    """Each file's record encoded with ``json.dumps(..., indent=indent, ensure_ascii=False)``, in order."""
-    return _map(functools.partial(_encoded, indent=indent), files, runs_here, jobs)
+def encode_files(files: Sequence[str | os.PathLike[str]], *, runs_here: bool, jobs: int | None,
+                 pretty: bool) -> list[Encoded]:
+    """Each file's record encoded as JSON (indented by 2 when ``pretty``), in order."""
+    return _map(functools.partial(_encoded, pretty=pretty), files, runs_here, jobs)
 
 
-def json_list(items: Sequence[str], indent: int | None) -> str:
-    """The text ``json.dumps(list_of_records, indent=indent)`` gives, from records already encoded with
-    the same ``indent``: JSON strings hold no raw newline, so indenting an element is prefixing its lines."""
+def encode_record(info: BinaryInfo | InspectFailure, pretty: bool) -> bytes:
+    """``to_json(info)`` as UTF-8 JSON: the same keys, order and values as ``json.dumps`` of it gives (indented
+    by 2 when ``pretty``; compact has no spaces after ``,`` and ``:``)."""
+    record: Any = to_json(info) if isinstance(info, InspectFailure) else info
+    return orjson.dumps(record, default=_plain, option=orjson.OPT_INDENT_2 if pretty else 0)
+
+
+def _plain(value: object) -> object:
+    """What orjson does not encode by itself: a Mapping field that is not a dict (e.g. a MappingProxyType)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"the inspection record holds a {type(value).__name__}, which JSON cannot hold")
+
+
+def json_list(items: Sequence[bytes], pretty: bool) -> bytes:
+    """The JSON list of records already encoded by ``encode_record`` with the same ``pretty``: JSON strings
+    hold no raw newline, so indenting an element is prefixing its lines."""
     if not items:
-        return "[]"
-    if indent is None:
-        return "[" + ", ".join(items) + "]"
-    pad = " " * indent
-    return "[\n" + ",\n".join(pad + item.replace("\n", "\n" + pad) for item in items) + "\n]"
+        return b"[]"
+    if not pretty:
+        return b"[" + b",".join(items) + b"]"
+    return b"[\n" + b",\n".join(b"  " + item.replace(b"\n", b"\n  ") for item in items) + b"\n]"
 
 
-def _map(work: Callable[[list[str], bool], list[T]], files: Sequence[Path], runs_here: bool,
+def _map(work: Callable[[list[str], bool], list[T]], files: Sequence[str | os.PathLike[str]], runs_here: bool,
          jobs: int | None) -> list[T]:
     workers = jobs or os.cpu_count() or 1
-    names = [str(f) for f in files]
+    names = [os.fspath(f) for f in files]
     if workers <= 1 or len(files) < _POOL_MIN_FILES:
         return work(names, runs_here)
     size = min(_MAX_CHUNK, math.ceil(len(names) / (workers * _CHUNKS_PER_WORKER)))
@@ -109,6 +127,6 @@ def _infos(names: list[str], runs_here: bool) -> list[BinaryInfo | InspectFailur
     return out
 
 
-def _encoded(names: list[str], runs_here: bool, indent: int | None) -> list[Encoded]:
-    return [Encoded(json.dumps(to_json(info), indent=indent, ensure_ascii=False), isinstance(info, InspectFailure))
+def _encoded(names: list[str], runs_here: bool, pretty: bool) -> list[Encoded]:
+    return [Encoded(encode_record(info, pretty), isinstance(info, InspectFailure))
             for info in _infos(names, runs_here)]

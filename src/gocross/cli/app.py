@@ -58,12 +58,14 @@ class App:
         return 2 if sys.stdout.isatty() else None
 
     def print_json(self, data: Any) -> None:
-        self.print_json_text(json.dumps(data, indent=self.json_indent, ensure_ascii=False))
-
-    def print_json_text(self, text: str) -> None:
-        """JSON already encoded with ``json_indent`` (e.g. by inspect's worker processes)."""
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(json.dumps(data, indent=self.json_indent, ensure_ascii=False) + "\n")
         sys.stdout.flush()
+
+    def print_json_bytes(self, data: bytes) -> None:
+        """UTF-8 JSON already encoded (e.g. by inspect's worker processes), written as it is."""
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data + b"\n")
+        sys.stdout.buffer.flush()
 
 
 pass_app = click.make_pass_decorator(App)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gocross.cli.app import App, pass_app
+from gocross.cli.options import build_flags, build_options
 from gocross.cli.progress import MatrixProgress
 
 if TYPE_CHECKING:
@@ -20,57 +21,25 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("package_dir", required=False, default=".", type=click.Path(path_type=Path))
-@click.option("-t", "--target", "targets", multiple=True, metavar="SELECTOR",
-              help="Targets to build: os/arch[/variant], globs, sets, !exclusions; repeat or comma-separate.")
 @click.option("-o", "--out", "out_dir", type=click.Path(), help="Output folder (default: dist/).")
-@click.option("--name", "name_template", metavar="TEMPLATE",
-              help="Output name template (default {name}_{os}_{arch}{variant}{ext}).")
-@click.option("--ldflags", help="Extra linker flags, passed to go build -ldflags.")
-@click.option("--tags", help="Build tags, comma-separated.")
-@click.option("--trimpath/--no-trimpath", default=None, help="Remove file system paths (default: on).")
-@click.option("--strip/--no-strip", default=None, help="Strip symbols and DWARF (-s -w).")
 @click.option("--version", "version", metavar="V", help="Stamp -X main.version=V (and commit/date from git).")
-@click.option("--cgo/--no-cgo", default=None,
-              help="CGO_ENABLED=1 with zig as each target's C compiler (pip install 'gocross[cgo]'; default off).")
-@click.option("--libc", type=click.Choice(["gnu", "musl"]),
-              help="With --cgo on Linux: glibc, dynamic (default) or musl, fully static.")
-@click.option("--glibc", metavar="2.N", help="With --cgo --libc gnu: the newest glibc the binaries may need "
-              "(default 2.17, or the architecture's first).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Targets built in parallel (default: measured).")
+@build_flags
 @click.option("--check-reproducible", is_flag=True,
               help="Build again from a copy at another path with an empty cache and compare the bytes.")
-@click.option("--force", is_flag=True, help="Run go build for every target even if gocross recorded no change.")
-@click.option("--shard", "shard_spec", metavar="I/N",
-              help="Build only shard I of N of the targets (balanced, deterministic), into a partial dist.")
-@click.option("--cache", "cache", metavar="URL",
-              help="Shared Go build cache: http(s)://… (Bazel remote-cache protocol) or a folder; off disables.")
 @click.option("--json", "as_json", is_flag=True, help="Print the artifact list as JSON instead of a table.")
 @click.option("--report", "write_report", is_flag=True, help="Also write OUT/report.html (see `gocross report`).")
 @pass_app
-def build(app: App, package_dir: Path, targets: tuple[str, ...], out_dir: str | None,
-          name_template: str | None, ldflags: str | None, tags: str | None, trimpath: bool | None,
-          strip: bool | None, version: str | None, cgo: bool | None, libc: str | None, glibc: str | None,
-          jobs: int | None, check_reproducible: bool, force: bool, as_json: bool, write_report: bool,
-          shard_spec: str | None, cache: str | None) -> None:
+def build(app: App, /, package_dir: Path, out_dir: str | None, version: str | None, check_reproducible: bool,
+          as_json: bool, write_report: bool, **flags: Any) -> None:
     """Build PACKAGE_DIR (default: .) for every selected target, in parallel."""
     from gocross.builder import build as run_build
     from gocross.builder import raise_for_failures
-    from gocross.cgo import Libc
     from gocross.errors import UsageError
-    from gocross.plan import BuildOptions
-    from gocross.shard import parse_shard
 
     if out_dir == "":  # Path("") would silently be the current folder
         raise UsageError("--out is empty; name the output folder, e.g. --out dist.")
-    options = BuildOptions(
-        package_dir=package_dir, targets=targets, out_dir=Path(out_dir) if out_dir is not None else None,
-        name_template=name_template,
-        ldflags=ldflags, tags=tuple(t for t in tags.split(",") if t) if tags is not None else None,
-        trimpath=trimpath, strip=strip, version=version, cgo=cgo, jobs=jobs,
-        libc=Libc(libc) if libc else None, glibc=glibc,
-        check_reproducible=check_reproducible, force=force,
-        shard=parse_shard(shard_spec) if shard_spec else None, cache=cache,
-    )
+    options = build_options(package_dir, flags, out_dir=Path(out_dir) if out_dir is not None else None,
+                            version=version, check_reproducible=check_reproducible)
     with MatrixProgress(app, "building", quiet=as_json) as view:
         result = run_build(options, toolchain=app.toolchain, progress=_progress(view))
     if as_json:

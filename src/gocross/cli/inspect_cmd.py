@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from gocross.binary import BinaryInfo, InspectFailure, inspect_many, iter_files
+from gocross.binary import BinaryInfo, InspectFailure, inspect_many, iter_file_names
 from gocross.cli.app import App, pass_app
 from gocross.errors import InspectError
 
@@ -44,9 +44,10 @@ def _inspect_json(app: App, paths: Sequence[Path]) -> None:
     """The JSON list; InspectError (exit 6) afterwards when a file could not be read."""
     from gocross.binary import batch
 
-    encoded = batch.encode_files(list(iter_files(paths)), runs_here=True, jobs=None, indent=app.json_indent)
+    pretty = app.json_indent is not None
+    encoded = batch.encode_files(list(iter_file_names(paths)), runs_here=True, jobs=None, pretty=pretty)
     _check_found(encoded, paths)
-    app.print_json_text(batch.json_list([e.text for e in encoded], app.json_indent))
+    app.print_json_bytes(batch.json_list([e.data for e in encoded], pretty))
     failures = sum(1 for e in encoded if e.failed)
     if failures:
         raise InspectError(f"{failures} of {len(encoded)} files could not be inspected (see above).")

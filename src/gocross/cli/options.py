@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from gocross.safefs import quoted
 
 # click.ParamType is generic only in newer click releases: subscripted for the type checker alone.
+if TYPE_CHECKING:
+    from gocross.plan import BuildOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 if TYPE_CHECKING:
     _ParamType = click.ParamType[float]
 else:
@@ -36,3 +43,54 @@ class Seconds(_ParamType):
 
 
 SECONDS = Seconds()
+
+
+_BUILD_FLAGS = (
+    click.option("-t", "--target", "targets", multiple=True, metavar="SELECTOR",
+                 help="Targets to build: os/arch[/variant], globs, sets, !exclusions; repeat or comma-separate."),
+    click.option("--name", "name_template", metavar="TEMPLATE",
+                 help="Output name template (default {name}_{os}_{arch}{variant}{ext})."),
+    click.option("--ldflags", help="Extra linker flags, passed to go build -ldflags."),
+    click.option("--tags", help="Build tags, comma-separated."),
+    click.option("--trimpath/--no-trimpath", default=None, help="Remove file system paths (default: on)."),
+    click.option("--strip/--no-strip", default=None, help="Strip symbols and DWARF (-s -w)."),
+    click.option("--cgo/--no-cgo", default=None,
+                 help="CGO_ENABLED=1 with zig as each target's C compiler (pip install 'gocross[cgo]'; "
+                      "default off)."),
+    click.option("--libc", type=click.Choice(["gnu", "musl"]),
+                 help="With --cgo on Linux: glibc, dynamic (default) or musl, fully static."),
+    click.option("--glibc", metavar="2.N", help="With --cgo --libc gnu: the newest glibc the binaries may need "
+                 "(default 2.17, or the architecture's first)."),
+    click.option("-j", "--jobs", type=click.IntRange(min=1), help="Targets built in parallel (default: measured)."),
+    click.option("--force", is_flag=True,
+                 help="Run go build for every target even if gocross recorded no change."),
+    click.option("--shard", "shard_spec", metavar="I/N",
+                 help="Only shard I of N of the targets (balanced, deterministic), into a partial dist."),
+    click.option("--cache", "cache", metavar="URL",
+                 help="Shared Go build cache: http(s)://… (Bazel remote-cache protocol) or a folder; off "
+                      "disables."),
+)
+BUILD_FLAG_NAMES = ("targets", "name_template", "ldflags", "tags", "trimpath", "strip", "cgo", "libc", "glibc",
+                    "jobs", "force", "shard_spec", "cache")
+
+
+def build_flags(command: F) -> F:
+    """The options of how the matrix is built, the same on every command that builds (build, release)."""
+    for option in reversed(_BUILD_FLAGS):
+        command = option(command)
+    return command
+
+
+def build_options(package_dir: Path, flags: Mapping[str, Any], **more: Any) -> BuildOptions:
+    """The BuildOptions of ``build_flags``' values (``flags``, by parameter name) plus ``more`` fields."""
+    from gocross.cgo import Libc
+    from gocross.plan import BuildOptions
+    from gocross.shard import parse_shard
+
+    tags, libc, shard = flags["tags"], flags["libc"], flags["shard_spec"]
+    return BuildOptions(
+        package_dir=package_dir, targets=flags["targets"], name_template=flags["name_template"],
+        ldflags=flags["ldflags"], tags=tuple(t for t in tags.split(",") if t) if tags is not None else None,
+        trimpath=flags["trimpath"], strip=flags["strip"], cgo=flags["cgo"], libc=Libc(libc) if libc else None,
+        glibc=flags["glibc"], jobs=flags["jobs"], force=flags["force"],
+        shard=parse_shard(shard) if shard else None, cache=flags["cache"], **more)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gocross.cli.app import App, pass_app
+from gocross.cli.options import BUILD_FLAG_NAMES, build_flags, build_options
 from gocross.cli.progress import MatrixProgress
 
 if TYPE_CHECKING:
@@ -16,8 +17,6 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("package_dir", required=False, type=click.Path(path_type=Path))
-@click.option("-t", "--target", "targets", multiple=True, metavar="SELECTOR",
-              help="Targets to build and release (as `gocross build --target`).")
 @click.option("--version", "version", metavar="V", help="The release's version (default: the git tag at HEAD).")
 @click.option("--from", "from_dir", type=click.Path(path_type=Path),
               help="Release the build in this folder (its artifacts.json) instead of building.")
@@ -29,35 +28,31 @@ if TYPE_CHECKING:
 @click.option("--sign", "sign_method", type=click.Choice(["gpg", "ssh"]),
               help="Sign the checksums file (default: gocross.toml [release] sign, else unsigned).")
 @click.option("--key", help="The GnuPG key id or SSH private key file to sign with.")
-@click.option("--shard", "shard_spec", metavar="I/N",
-              help="Release only shard I of N of the targets (as `build --shard`); `gocross merge` joins the "
-                   "shards and writes the checksums file and signature.")
-@click.option("--ldflags", help="Extra linker flags, passed to go build -ldflags.")
-@click.option("--tags", help="Build tags, comma-separated.")
-@click.option("--cgo/--no-cgo", default=None, help="CGO_ENABLED=1 (needs a C compiler per target).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Work in parallel (default: one per core).")
+@build_flags
 @click.option("--json", "as_json", is_flag=True, help="Print the release's files as JSON instead of a table.")
 @pass_app
-def release(app: App, package_dir: Path | None, targets: tuple[str, ...], version: str | None,
-            from_dir: Path | None, out_dir: Path | None, allow_dirty: bool, packages: bool, sbom: bool,
-            sign_method: str | None, key: str | None, shard_spec: str | None, ldflags: str | None,
-            tags: str | None, cgo: bool | None, jobs: int | None, as_json: bool) -> None:
-    """Release PACKAGE_DIR (default: .): reproducible archives, checksums, SBOMs, Linux packages, signature."""
+def release(app: App, /, package_dir: Path | None, version: str | None, from_dir: Path | None, out_dir: Path | None,
+            allow_dirty: bool, packages: bool, sbom: bool, sign_method: str | None, key: str | None,
+            as_json: bool, **flags: Any) -> None:
+    """Release PACKAGE_DIR (default: .): reproducible archives, checksums, SBOMs, Linux packages, signature.
+
+    It builds as `gocross build` does, with the same flags and gocross.toml, unless --from names a build.
+    With --shard I/N it releases one shard's targets; `gocross merge` joins the parts and writes the checksums
+    file and signature.
+    """
     from gocross.errors import UsageError
-    from gocross.plan import BuildOptions
     from gocross.release import ReleaseOptions, SignMethod
     from gocross.release import release as run_release
-    from gocross.shard import parse_shard
 
-    if from_dir is not None and (targets or ldflags or tags or cgo is not None or shard_spec):
-        raise UsageError("--from releases an existing build as it is; drop --target/--ldflags/--tags/--cgo/--shard "
-                         "or build again without --from.")
-    build = BuildOptions(package_dir=package_dir or Path(), targets=targets, ldflags=ldflags,
-                         tags=tuple(t for t in tags.split(",") if t) if tags is not None else None, cgo=cgo,
-                         jobs=jobs, shard=parse_shard(shard_spec) if shard_spec else None)
+    given = [name for name in BUILD_FLAG_NAMES if name != "jobs" and flags[name] not in (None, (), False)]
+    if from_dir is not None and given:
+        options_named = "/".join("--" + _OPTION_WORDS.get(name, name).replace("_", "-") for name in given)
+        raise UsageError(f"--from releases an existing build as it is; drop {options_named} or build again "
+                         "without --from.")
+    build = build_options(package_dir or Path(), flags)
     options = ReleaseOptions(package_dir=package_dir, build=build, from_dir=from_dir, out_dir=out_dir,
                              version=version, allow_dirty=allow_dirty, packages=packages, sbom=sbom,
-                             sign=SignMethod(sign_method) if sign_method else None, key=key, jobs=jobs)
+                             sign=SignMethod(sign_method) if sign_method else None, key=key, jobs=flags["jobs"])
     toolchain = app.toolchain if from_dir is None else None
     with MatrixProgress(app, "releasing", quiet=as_json) as view:
         result = run_release(options, toolchain=toolchain, progress=_progress(view))
@@ -66,6 +61,9 @@ def release(app: App, package_dir: Path | None, targets: tuple[str, ...], versio
                         "release": [f.to_json(result.out_dir) for f in result.files]})
     else:
         _render(app, result)
+
+
+_OPTION_WORDS = {"targets": "target", "name_template": "name", "shard_spec": "shard"}
 
 
 def _progress(view: MatrixProgress) -> ReleaseProgress:

@@ -30,8 +30,22 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class _Interrupted(Exception):
+    """A KeyboardInterrupt carried past click's ``main``, which would print a blank line for it first."""
+
+    def __init__(self, interrupt: KeyboardInterrupt) -> None:
+        super().__init__()
+        self.interrupt = interrupt
+
+
 class LazyGroup(click.Group):
     """A click group whose sub-commands are imported on first use."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:  # a signal while a command ran: main() prints its one line
+            raise _Interrupted(exc) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -86,6 +100,8 @@ def run_click(args: list[str]) -> None:
     """
     try:
         code = root.main(args=args, prog_name="gocross", standalone_mode=False)
+    except _Interrupted as carried:
+        raise carried.interrupt from None
     except click.exceptions.Abort as exc:  # keep the signal's own KeyboardInterrupt (SIGTERM: exit 143)
         cause = exc.__cause__ or exc.__context__
         raise (cause if isinstance(cause, KeyboardInterrupt) else KeyboardInterrupt()) from None

@@ -89,6 +89,7 @@ class ReleaseEntry:
     kind: str  # "archive", "package", "checksums", "sbom", "signature"; "file" when only found on disk
     target: str | None = None
     sha256: str | None = None
+    format: str | None = None  # "tar.gz", "zip", "deb", "rpm", "apk", "cyclonedx", "spdx", "sha256", "gpg", "ssh"
 
 
 @dataclass(frozen=True)
@@ -305,16 +306,13 @@ def _sizes(chosen: Artifact | None) -> tuple[SizeBreakdown | None, str | None]:
 
 
 def _release_files(dist: Path, manifest: Manifest) -> tuple[ReleaseEntry, ...]:
-    """The manifest's release list when `gocross release` wrote one; else release-like files found in DIST.
-
-    Read defensively (``getattr``): a manifest from before the release step has no such list.
-    """
+    """The manifest's release list when `gocross release` wrote one (only files still on disk: the page never
+    links to what is not there); else release-like files found in DIST, e.g. archives made by a script."""
     listed = []
-    for r in getattr(manifest, "release", ()) or ():
-        path = Path(r.path)
-        if path.is_file():  # the page never links to what is not on disk
-            name = str(path.relative_to(dist)) if path.is_relative_to(dist) else str(path)
-            listed.append(ReleaseEntry(name, int(r.size), str(r.kind), r.target, r.sha256))
+    for r in manifest.release:
+        if r.path.is_file():
+            name = str(r.path.relative_to(dist)) if r.path.is_relative_to(dist) else str(r.path)
+            listed.append(ReleaseEntry(name, r.size, str(r.kind), r.target, r.sha256, r.format))
     if listed:
         return tuple(sorted(listed, key=lambda e: (e.kind, e.name)))
     binaries = {a.path for a in manifest.built}
