@@ -133,9 +133,12 @@ class Reader:
 
     def uvarint(self, off: int) -> tuple[int, int]:
         """A Go/protobuf unsigned LEB128 varint at off: (value, offset after it)."""
+        buf, size = self._buf, self.size
         value = shift = 0
-        for i in range(10):
-            b = self.u8(off + i)
+        for i in range(10):  # indexed directly (bounds checked here): a u8() call per byte cost more than the rest
+            if not 0 <= off + i < size:
+                self.check(off + i, 1, "varint")
+            b = buf[off + i]
             value |= (b & 0x7F) << shift
             if b < 0x80:
                 return value, off + i + 1

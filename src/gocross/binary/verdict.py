@@ -66,7 +66,9 @@ def _choose(goos: str, goarch: str, variant: str | None, cache: RunnerCache | No
 
 
 def _abs(info: BinaryInfo) -> str:
-    return str(Path(info.path).absolute())
+    """``str(Path(info.path).absolute())`` (the path is already as Path spells it), without a Path per file."""
+    path = info.path
+    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)  # noqa: PTH109, PTH117, PTH118
 
 
 def _script(info: BinaryInfo) -> RunsHere:
