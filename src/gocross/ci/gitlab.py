@@ -12,7 +12,8 @@ the binaries executable. A merge job ``needs:`` the shards — which brings thei
 instead of ``build``: ``gocross release --shard … --version "${CI_COMMIT_TAG#v}"`` with ``gocross[release]``,
 and the merge joins the partial releases and writes the checksums file and signature.
 
-``parallel: 1`` (``--shards 1``) needs GitLab 16.1 or later; older versions accepted only 2 and more.
+``parallel: 1`` (``--shards 1``) is accepted by GitLab since mid-2023 (its "Allow just one parallel job"
+change); older versions ask for 2 or more.
 """
 
 from __future__ import annotations
