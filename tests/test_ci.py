@@ -216,10 +216,11 @@ def test_the_gitlab_pipeline_is_printed_and_an_existing_one_kept(tmp_path: Path)
 
 @pytest.mark.parametrize("tag", [None, pytest.param("v1.2.3", marks=pytest.mark.slow)])
 def test_the_gitlab_jobs_scripts_build_and_merge_for_real(tmp_path: Path, tag: str | None) -> None:
-    """Each job as a runner would do it: a fresh clone, the job's variables, its script lines through the shell
-    (all but the pip install: this environment's gocross is on PATH), its artifact paths carried to the merge
-    job. examples/hello for three targets in two shards; on a tag the shards release and merge adds checksums.
-    The shared test GOCACHE stands in for the pipeline's per-shard one, which would start cold."""
+    """Each job as a runner would do it: a fresh clone (with a restored cache folder when the job has a cache),
+    the job's variables, its before_script and script lines through the shell (all but the pip install: this
+    environment's gocross is on PATH), its artifact paths carried to the merge job. examples/hello for three
+    targets in two shards; on a tag the shards release and merge adds checksums. The shared test GOCACHE stands
+    in for the pipeline's per-shard one, which would start cold."""
     repo = _hello_repo(tmp_path / "hello")
     config = tmp_path / ".gitlab-ci.yml"
     proc = gocross("ci", "gitlab", "--shards", 2, "-t", "linux/amd64,linux/arm64,windows/amd64", "--output", config)
@@ -229,12 +230,15 @@ def test_the_gitlab_jobs_scripts_build_and_merge_for_real(tmp_path: Path, tag: s
     def run_job(name: str, folder: Path, artifacts: list[Path], extra: dict[str, str]) -> list[Path]:
         """The job's script in a fresh clone holding ``artifacts``; what its artifact paths keep."""
         subprocess.run(["git", "clone", "-q", str(repo), str(folder)], check=True, capture_output=True)
+        job = _job(doc, name)
         for part in artifacts:
             shutil.copytree(part, folder / part.name)
+        if "cache" in job:  # what GitLab restores before the job: an untracked folder in the checkout
+            (folder / ".cache" / "go-build").mkdir(parents=True)
+            (folder / ".cache" / "go-build" / "README").write_text("restored\n")
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                "CI_PROJECT_DIR": str(folder), **({"CI_COMMIT_TAG": tag} if tag else {}), **extra}
-        job = _job(doc, name)
-        for line in job["script"]:
+        for line in [*job.get("before_script", []), *job["script"]]:
             if not line.startswith("python -m pip install"):
                 done = subprocess.run(["bash", "-ec", line], cwd=folder, env=env, capture_output=True, text=True,
                                       check=False, timeout=600)
@@ -255,6 +259,9 @@ def test_the_gitlab_jobs_scripts_build_and_merge_for_real(tmp_path: Path, tag: s
     assert sorted(a.target for a in manifest.artifacts if a.ok) == ["linux/amd64", "linux/arm64", "windows/amd64"]
     linux = next(a.path for a in manifest.artifacts if a.target == "linux/amd64")
     assert linux is not None and linux.name == "hello_linux_amd64" and os.access(linux, os.X_OK)
+    # the restored cache was kept out of `git status`: Go stamped the clean commit
+    inspected = json.loads(gocross("inspect", linux, "--json").stdout)
+    assert inspected[0]["build_settings"]["vcs.modified"] == "false", inspected[0]["build_settings"]
     names = {p.name for p in (merge_dir / "dist").iterdir()}
     assert any(n.endswith("checksums.txt") for n in names) == bool(tag), names
 

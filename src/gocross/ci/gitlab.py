@@ -2,9 +2,10 @@
 
 A ``parallel: N`` job — GitLab starts N copies and numbers them ``CI_NODE_INDEX`` 1…N of ``CI_NODE_TOTAL`` —
 installs gocross on a Python image, keeps the local GOCACHE inside the project directory (GitLab's ``cache:``
-holds only project paths; one cache per shard, as the shards build different targets), uses the shared build
-cache when the CI/CD variable ``GOCROSS_CACHE`` names one (GitLab exports it and gocross reads it), builds
-``--shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"`` and keeps ``dist-$CI_NODE_INDEX`` as a job artifact. The runner's
+holds only project paths; one cache per shard, as the shards build different targets; ignored by git, so that
+Go does not stamp the binaries ``vcs.modified=true`` for it), uses the shared build cache when the CI/CD
+variable ``GOCROSS_CACHE`` names one (GitLab exports it and gocross reads it), builds ``--shard
+"$CI_NODE_INDEX/$CI_NODE_TOTAL"`` and keeps ``dist-$CI_NODE_INDEX`` as a job artifact. The runner's
 artifact zip records each file's mode and its extractor restores it (gitlab-runner's
 ``helpers/archives/zip_extract.go`` chmods every entry), so unlike GitHub's upload no tar is needed to keep
 the binaries executable. A merge job ``needs:`` the shards — which brings their artifacts — merges
@@ -24,10 +25,14 @@ from gocross.ci.common import yaml_str as _q
 DEFAULT_PATH = ".gitlab-ci.yml"
 GOCACHE = "$CI_PROJECT_DIR/.cache/go-build"
 ON_TAG = "$CI_COMMIT_TAG =~ /^v/"  # a CI_COMMIT_TAG that is not set matches no pattern
+# The restored cache is an untracked folder in the checkout, and Go stamps a binary built in a checkout with
+# untracked files `vcs.modified=true`: the shard jobs first tell git to ignore it (in .git/info/exclude, once).
+IGNORE_CACHE = ('exclude="$(git rev-parse --git-path info/exclude)" && mkdir -p "$(dirname "$exclude")" && '
+                '{ grep -qxF /.cache/ "$exclude" 2>/dev/null || echo /.cache/ >> "$exclude"; }')
 
 
-def _script(commands: list[str]) -> list[str]:
-    return ["  script:", *(f"    - {_q(c)}" for c in commands)]
+def _script(commands: list[str], key: str = "script") -> list[str]:
+    return [f"  {key}:", *(f"    - {_q(c)}" for c in commands)]
 
 
 def pipeline(opts: WorkflowOptions) -> str:
@@ -54,6 +59,8 @@ def pipeline(opts: WorkflowOptions) -> str:
         "    # this shard's dist-$CI_NODE_INDEX; the artifact zip keeps the binaries' executable bit",
         "    paths: [\"dist-*/\"]",
         "    expire_in: \"1 week\"",
+        "  # the restored .cache/ stays out of `git status`, or Go would stamp every binary vcs.modified=true",
+        *_script([IGNORE_CACHE], "before_script"),
         "build:",
         "  extends: .gocross-shard",
     ]
