@@ -43,7 +43,7 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return repo, root / "mono"
 
 
-@pytest.mark.parametrize("count", [2, 3])
+@pytest.mark.parametrize("count", [2, pytest.param(3, marks=pytest.mark.slow)])  # ≈ 12 s each
 def test_sharded_release_merged_is_the_monolithic_release(released: tuple[Path, Path], tmp_path: Path,
                                                           count: int) -> None:
     repo, mono = released
@@ -67,6 +67,7 @@ def test_sharded_release_merged_is_the_monolithic_release(released: tuple[Path, 
                    check=True, capture_output=True)
 
 
+@pytest.mark.slow  # ≈ 10 s: releases shards of another version to merge
 def test_merging_release_shards_refuses_other_versions_and_missing_shards(released: tuple[Path, Path],
                                                                           tmp_path: Path) -> None:
     repo, _ = released

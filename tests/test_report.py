@@ -195,6 +195,7 @@ def test_report_of_one_target(tmp_path: Path) -> None:
     assert '<a href="hello_linux_amd64.tar.gz">' in page and '<a href="checksums.txt">' in page
 
 
+@pytest.mark.slow  # ≈ 7 s: three more targets built and reported
 def test_size_view_of_windows_and_darwin(tmp_path: Path) -> None:
     """A matrix without Linux: the size view is the host architecture's PE binary, or the Mach-O or wasm one
     asked for, by package (the main module and the standard library)."""
