@@ -366,6 +366,12 @@ def test_go_test_on_hello_passes_in_three_columns(toolchain: Toolchain, wine_rea
         result = run.result(target, "example.com/hello")
         assert result is not None and result.status == "passed" and result.passed == 2, result
         assert result.runner == ("native" if target == "linux/amd64" else "wine")
+    # The command as a user types it (the test binaries above are reused from the session's cache)
+    proc = gocross("test", "./...", "--target", ",".join(targets), cwd=HELLO)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    row = next(line for line in proc.stdout.splitlines() if "example.com/hello" in line)
+    assert row.count("passed") == 3 and all(t in proc.stdout for t in targets), proc.stdout
+    assert proc.stdout.count("(wine)") == len(wine_ready) and "(native)" in proc.stdout, proc.stdout
 
 
 @pytest.mark.slow
