@@ -30,7 +30,7 @@ from gocross.toolchain import Toolchain
 from gocross.wine import shim
 from gocross.wine.child import EXIT_COULD_NOT_RUN, translate_args
 from gocross.wine.install import find_half, wineserver
-from gocross.wine.prefix import PrefixState, PrngSource, _probe_32bit, ensure_prefix, has_prng, prefix_dir
+from gocross.wine.prefix import PrefixState, PrngSource, _probe_32bit, ensure_prefix, has_prng, prefix_dir, shared_env
 
 pytestmark = pytest.mark.skipif(not find_half("wine64").installed, reason="wine64 is not installed")
 HAS_WINE32 = find_half("wine32").installed
@@ -120,6 +120,13 @@ def test_file_paths_in_arguments_become_windows_paths(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------ the prefix
+
+def test_wine_starts_without_the_run_token(tmp_path: Path) -> None:
+    """What wine starts for the whole prefix (wineserver, services.exe, …) must not be one run's to kill."""
+    env = shared_env(tmp_path, {"GOCROSS_RUN_TOKEN": "1.2.abc", "GOCROSS_TEST_RUN": "x", "PATH": "/bin"})
+    assert "GOCROSS_RUN_TOKEN" not in env and env["GOCROSS_TEST_RUN"] == "x" and env["PATH"] == "/bin"
+    assert env["WINEPREFIX"] == str(tmp_path) and env["WINEDEBUG"] == "-all"
+
 
 def test_prefix_is_ready_with_the_shim_where_wine_lacks_processprng(wine_ready: dict[str, PrefixState]) -> None:
     for goarch, state in wine_ready.items():
