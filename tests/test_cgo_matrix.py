@@ -21,6 +21,7 @@ from gocross.cgo import Libc
 from gocross.gotest import TestOptions, TestStatus, run_tests
 from gocross.launch import RunOutcome, plan_for_artifact, run_captured
 from gocross.plan import BuildOptions
+from gocross.wine.install import find_half
 
 pytestmark = pytest.mark.slow
 
@@ -41,9 +42,9 @@ POST_ARCHES = ("linux/amd64", "linux/arm64", "linux/ppc64le", "linux/ppc64", "li
 
 
 def _expected(target: str) -> list[str]:
-    goarch = target.split("/")[1]
+    goos, goarch = target.split("/")[:2]
     return ["hypot 5.0", "threads 5000050000", "callback 385", "hello gopher from C++ 2017",
-            f"arch linux/{goarch}"]
+            f"arch {goos}/{goarch}"]
 
 
 def _build(out: Path, targets: tuple[str, ...], libc: Libc, glibc: str | None = None) -> BuildResult:
@@ -95,10 +96,22 @@ def test_musl_builds_are_static_and_run_here(musl: dict[str, Artifact], target: 
     _run_ok(musl[target])
 
 
-def test_windows_cgo_build_is_a_console_pe_with_cgo(gnu: dict[str, Artifact]) -> None:
-    info = gnu["windows/amd64"].inspection
+def test_windows_cgo_build_is_a_console_pe_with_cgo_and_runs_under_wine(gnu: dict[str, Artifact]) -> None:
+    """zig's MinGW build of the C/C++ fixture: a console PE that runs here under wine (C, libm, C threads, a C
+    callback into Go and libc++ all in the one .exe), through the API and `gocross run`."""
+    artifact = gnu["windows/amd64"]
+    info = artifact.inspection
     assert info is not None and info["format"] == "PE" and info["cgo"] is True, info
     assert "subsystem console" in (info["min_os"] or "")
+    if not find_half("wine64").installed:
+        pytest.skip("wine64 is not installed")
+    plan = plan_for_artifact(artifact)
+    assert plan.choice is not None and plan.choice.name == "wine"
+    _run_ok(artifact)
+    assert artifact.path is not None
+    proc = gocross("run", artifact.path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == _expected("windows/amd64") and proc.stderr == "", proc.stderr
 
 
 def test_windowsgui_asks_zigs_linker_for_the_gui_subsystem(tmp_path: Path) -> None:

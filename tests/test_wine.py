@@ -7,6 +7,7 @@ it costs 20-80 s once per machine; the `wine_ready` fixture does that before the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -23,13 +24,13 @@ from tests.helpers import assert_clean_error, gocross
 from gocross.errors import CannotRun
 from gocross.executor import execute
 from gocross.gotest import TestOptions, run_tests
-from gocross.launch import RunOutcome, plan_for
+from gocross.launch import RunOutcome, RunResult, plan_for
 from gocross.runners import choose_runner, why_no_runner
 from gocross.toolchain import Toolchain
 from gocross.wine import shim
 from gocross.wine.child import EXIT_COULD_NOT_RUN, translate_args
 from gocross.wine.install import find_half, wineserver
-from gocross.wine.prefix import PrefixState, PrngSource, _probe_32bit, ensure_prefix, has_prng, prefix_dir
+from gocross.wine.prefix import PrefixState, PrngSource, _probe_32bit, ensure_prefix, has_prng, prefix_dir, shared_env
 
 pytestmark = pytest.mark.skipif(not find_half("wine64").installed, reason="wine64 is not installed")
 HAS_WINE32 = find_half("wine32").installed
@@ -42,6 +43,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -49,6 +51,13 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "hang" {
 		fmt.Println("hanging")
 		time.Sleep(time.Hour)
+	}
+	if len(os.Args) > 3 && os.Args[1] == "after" {
+		ms, _ := strconv.Atoi(os.Args[2])
+		code, _ := strconv.Atoi(os.Args[3])
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		fmt.Println("done after", ms, "ms")
+		os.Exit(code)
 	}
 	if len(os.Args) > 2 && os.Args[1] == "read" {
 		data, err := os.ReadFile(os.Args[2])
@@ -111,6 +120,13 @@ def test_file_paths_in_arguments_become_windows_paths(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------ the prefix
+
+def test_wine_starts_without_the_run_token(tmp_path: Path) -> None:
+    """What wine starts for the whole prefix (wineserver, services.exe, …) must not be one run's to kill."""
+    env = shared_env(tmp_path, {"GOCROSS_RUN_TOKEN": "1.2.abc", "GOCROSS_TEST_RUN": "x", "PATH": "/bin"})
+    assert "GOCROSS_RUN_TOKEN" not in env and env["GOCROSS_TEST_RUN"] == "x" and env["PATH"] == "/bin"
+    assert env["WINEPREFIX"] == str(tmp_path) and env["WINEDEBUG"] == "-all"
+
 
 def test_prefix_is_ready_with_the_shim_where_wine_lacks_processprng(wine_ready: dict[str, PrefixState]) -> None:
     for goarch, state in wine_ready.items():
@@ -274,14 +290,79 @@ def test_smoke_serve_hello_under_wine(tmp_path: Path, wine_ready: dict[str, Pref
     dist = tmp_path / "dist"
     built = gocross("build", HELLO, "--target", targets, "-o", dist)
     assert built.returncode == 0, built.stderr
-    # One at a time: two windows servers smoked at once in one prefix still fail 2 runs in 9 here (one never
-    # accepts a connection), even with the prefix's wineserver started outside both runs — open, issue 16.
-    proc = gocross("smoke", dist, "--serve", "--expect", "hello world", "--json", "--jobs", "1")
+    # Both at once, in one prefix: before the prefix's helpers were kept out of the runs (shared_env), one of
+    # the two servers failed 1 try in 25-40 here (never accepted, or a reset connection).
+    proc = gocross("smoke", dist, "--serve", "--expect", "hello world", "--json", "--jobs", "2")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     checks = {c["target"]: c for c in report["checks"]}
     assert set(checks) == {f"windows/{g}" for g in wine_ready}
     assert all(c["status"] == "pass" and c["runner"] == "wine" for c in checks.values()), checks
+
+
+def _wait_for_the_prefix_server_to_end() -> None:
+    """Let the wineserver of earlier tests end: the next program starts the prefix's server and services."""
+    server = wineserver()
+    assert server is not None
+    subprocess.run([server, "-w"], env={**os.environ, "WINEPREFIX": str(prefix_dir())}, timeout=60, check=False)
+
+
+@pytest.mark.slow
+def test_concurrent_programs_share_one_prefix(build_go: BuildGo, wine_ready: dict[str, PrefixState]) -> None:
+    """Five windows programs overlapping in one prefix, 64- and 32-bit: every exit code and output comes back.
+
+    The first program of a fresh server starts the prefix's services (services.exe, winedevice.exe, …) and,
+    when the prefix's old server was just exiting, the wineserver itself. They used to carry that run's
+    GOCROSS_RUN_TOKEN, so its end killed them under every other run (one of two smoked servers never
+    accepted a connection, 1 try in 25-40). Here the first program ends first, one starts after it ended,
+    and no wine process may carry a run token at any time.
+    """
+    marker = f"GOCROSS_TEST_RUN={uuid.uuid4().hex}"
+    name, value = marker.split("=")
+    arches = list(wine_ready)
+    binaries = {g: build_go(PROGRAM, "windows", g) for g in arches}
+    runs = [(arches[i % len(arches)], ms, code) for i, (ms, code) in
+            enumerate([(0, 3), (2500, 0), (1500, 7), (3500, 5)])]
+    late = (arches[-1], 0, 9)  # starts once the first has ended: the services it started must still serve
+    _wait_for_the_prefix_server_to_end()
+    results: dict[int, RunResult] = {}
+    tokened: set[str] = set()
+    done = threading.Event()
+
+    def run(index: int, goarch: str, ms: int, code: int) -> None:
+        plan = plan_for(binaries[goarch])
+        results[index] = plan.run(["after", str(ms), str(code)], timeout=120, env={name: value})
+
+    def watch() -> None:  # a wine process (not gocross's python child) with a run token belongs to one run
+        while not done.is_set():
+            for line in _wine_processes_with(marker):
+                pid, comm = line.split(" ", 1)
+                with contextlib.suppress(OSError):
+                    environ = Path(f"/proc/{pid}/environ").read_bytes()
+                    if not comm.startswith("python") and b"GOCROSS_RUN_TOKEN=" in environ:
+                        tokened.add(comm)
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        threads = [threading.Thread(target=run, args=(i, *r)) for i, r in enumerate(runs)]
+        for t in threads:
+            t.start()
+        threads[0].join(120)
+        late_thread = threading.Thread(target=run, args=(len(runs), *late))
+        late_thread.start()
+        for t in [*threads, late_thread]:
+            t.join(180)
+    finally:
+        done.set()
+        watcher.join()
+    for index, (goarch, ms, code) in enumerate([*runs, late]):
+        result = results.get(index)
+        assert result is not None, (index, goarch)
+        assert result.outcome == RunOutcome.EXITED and result.exit_code == code, (goarch, ms, result)
+        assert result.stdout is not None and result.stdout.replace("\r\n", "\n") == f"done after {ms} ms\n", result
+    assert tokened == set(), f"wine processes owned by one run: {sorted(tokened)}"
 
 
 @pytest.mark.slow
@@ -292,6 +373,12 @@ def test_go_test_on_hello_passes_in_three_columns(toolchain: Toolchain, wine_rea
         result = run.result(target, "example.com/hello")
         assert result is not None and result.status == "passed" and result.passed == 2, result
         assert result.runner == ("native" if target == "linux/amd64" else "wine")
+    # The issue's command as a user types it (the test binaries above are reused from the session's cache)
+    proc = gocross("test", "./...", "--target", ",".join(targets), cwd=HELLO)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    row = next(line for line in proc.stdout.splitlines() if "example.com/hello" in line)
+    assert row.count("passed") == 3 and all(t in proc.stdout for t in targets), proc.stdout
+    assert proc.stdout.count("(wine)") == len(wine_ready) and "(native)" in proc.stdout, proc.stdout
 
 
 @pytest.mark.slow

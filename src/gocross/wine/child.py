@@ -65,7 +65,7 @@ def main(argv: Sequence[str]) -> int:
         _say("usage: python -m gocross.wine.child GOARCH PROGRAM.exe [ARGS...]")
         return 2
     from gocross.errors import GocrossError
-    from gocross.wine.prefix import ensure_prefix, start_server, wine_env
+    from gocross.wine.prefix import ensure_prefix, shared_env, start_server
 
     goarch, program, *args = argv
     try:
@@ -73,8 +73,8 @@ def main(argv: Sequence[str]) -> int:
     except GocrossError as exc:
         sys.stderr.write(COULD_NOT_RUN + str(exc).removeprefix("could not run: ") + "\n")
         return EXIT_COULD_NOT_RUN
-    start_server(state.path)  # one server for every run of the prefix, owned by none of them
-    env = {**os.environ, **wine_env(state.path)}
+    start_server(state.path)
+    env = shared_env(state.path)  # what wine starts for the whole prefix (wineserver, services) is not this run's
     sys.stdout.flush()
     return run_wine([state.launcher, program, *translate_args(args)], env)
 

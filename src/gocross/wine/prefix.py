@@ -16,7 +16,7 @@ import contextlib
 import fcntl
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -65,6 +65,25 @@ def wine_env(prefix: Path) -> dict[str, str]:
     """What every wine process of gocross gets: its prefix, wine's debug channels off, no Mono/Gecko prompts."""
     return {"WINEPREFIX": str(prefix), "WINEDEBUG": "-all", "WINEDLLOVERRIDES": "mscoree,mshtml=",
             "WINEARCH": "win64"}
+
+
+def shared_env(prefix: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment wine is started with: ``base`` (default ``os.environ``) without the run's token, plus
+    :func:`wine_env`.
+
+    Every process wine starts inherits it, and the first program of a prefix starts the processes every
+    other program of the prefix uses: a wineserver (when none is running) and, through ``wineboot``,
+    services.exe, winedevice.exe, plugplay.exe, rpcss.exe, svchost.exe. With the run's ``GOCROSS_RUN_TOKEN``
+    they belonged to that run, and the executor SIGKILLed them when it ended, under every other run of the
+    prefix (seen here: one of two windows servers smoked at once never accepted a connection, 1 try in 40,
+    when the prefix's old wineserver exited just as the runs began and the first run's wine started a
+    server of its own; services.exe carried the first run's token on every try). Without the token they
+    are the prefix's: they sit in sessions of their own, and wineserver ends them and itself a few seconds
+    after the prefix's last program. The run's own wine processes stay in its process group, which a
+    timeout kills.
+    """
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k != _TOKEN_VAR}
+    return env | wine_env(prefix)
 
 
 def half_for(goarch: str) -> WineHalf:
@@ -184,8 +203,11 @@ def _boot(launcher: str, prefix: Path, say: Progress, *, update: bool = False) -
 def _probe_32bit(launcher: str, prefix: Path) -> None:
     """Run the prefix's 32-bit cmd.exe: wine64 without its 32-bit half "runs" it to exit 0 and prints nothing."""
     cmd = prefix / "drive_c" / "windows" / "syswow64" / "cmd.exe"
-    code, output = (None, "") if not cmd.is_file() else _run_wine(
-        [launcher, r"C:\windows\syswow64\cmd.exe", "/c", "echo", _PROBE_TOKEN], prefix, 120.0, "cmd.exe")
+    import sys
+
+    argv = [sys.executable, "-m", "gocross.wine.boot", "--run", launcher, r"C:\windows\syswow64\cmd.exe", "/c",
+            "echo", _PROBE_TOKEN]  # through the leader: the probe's wine gets no run token (see shared_env)
+    code, output = (None, "") if not cmd.is_file() else _run_wine(argv, prefix, 120.0, "cmd.exe")
     if code != 0 or _PROBE_TOKEN not in output:
         from gocross.wine.install import INSTALL_32
 
@@ -223,14 +245,13 @@ def _install_prng(goarch: str, half: str, system_dir: Path, say: Progress) -> Pr
 
 
 def start_server(prefix: Path) -> None:
-    """Start the prefix's wineserver outside any run, if none is running (a second one exits at once).
+    """Start the prefix's wineserver, if none is running (a second one exits at once), with ``-p3``.
 
-    A wineserver that a run's wine starts belongs to that run: it carries the run's ``GOCROSS_RUN_TOKEN``
-    and the executor kills it when that run ends, and with it every other run of the prefix that connected
-    to it (seen here: "Connection reset by peer" in one of two windows servers smoked at once; a 386
-    program started beside a 64-bit one exiting 0 silently). This one carries no token and has a session of
-    its own, so it serves every run; ``-p3`` keeps wine's default: it exits by itself 3 s after the last
-    program of the prefix ends. Each run's child calls this just before starting wine.
+    Debian's ``wineserver`` script adds ``-p0``: a server that wine starts by itself exits the moment the
+    prefix's last program ends, so every run one after another would start a new one (1-4 s instead of
+    ~0.2 s). ``-p3`` keeps wine's own default: it ends its services and itself 3 s after the last program.
+    Only an optimisation: when a server that is about to exit is seen here, the run's wine starts another,
+    which is the prefix's as well (see :func:`shared_env`). Each run's child calls this before wine.
     """
     import subprocess
 
@@ -239,7 +260,6 @@ def start_server(prefix: Path) -> None:
     server = wineserver()
     if server is None:
         return
-    env = {k: v for k, v in os.environ.items() if k != _TOKEN_VAR} | wine_env(prefix)
     with contextlib.suppress(OSError, subprocess.TimeoutExpired):  # then the run's wine starts its own
-        subprocess.run([server, "-p3"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        subprocess.run([server, "-p3"], env=shared_env(prefix), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, start_new_session=True, timeout=30, check=False)
