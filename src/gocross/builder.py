@@ -34,7 +34,7 @@ from gocross.toolchain import Toolchain
 
 if TYPE_CHECKING:
     from gocross.binary import BinaryInfo
-    from gocross.cacheprog import CacheStats
+    from gocross.cacheprog.stats import CacheStats
 
 TMP_MARK = f"{OWN_PREFIX}tmp-"
 # Measured on the 2-core reference machine (benchmarks/bench_jobs.py, figures in the README): on a cold

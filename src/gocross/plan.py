@@ -26,7 +26,7 @@ from gocross.targets import Target, select_targets
 from gocross.toolchain import Toolchain, go_field
 
 if TYPE_CHECKING:
-    from gocross.cacheprog import CacheSession
+    from gocross.cacheprog.session import CacheSession
     from gocross.shard import Shard
 
 DEFAULT_TEMPLATE = "{name}_{os}_{arch}{variant}{ext}"
@@ -135,8 +135,7 @@ def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPl
 
 def _cache(toolchain: Toolchain, options: BuildOptions, config: Config, out_dir: Path) -> CacheSession | None:
     """The shared build cache for this build (its helper's counters go to a folder in the output folder)."""
-    from gocross.cacheprog import cache_session, resolve_cache_url
-    from gocross.cacheprog.session import STATS_DIR
+    from gocross.cacheprog.session import STATS_DIR, cache_session, resolve_cache_url
 
     url = resolve_cache_url(options.cache, config.cache)
     return cache_session(url, out_dir / STATS_DIR, toolchain.version_tuple) if url else None

@@ -10,11 +10,8 @@ The modules: :mod:`.protocol` (Go's messages), :mod:`.local` (GOCACHE's format),
 and HTTP back-ends, the Bazel ActionResult record), :mod:`.store` (the two levels, the uploader, the
 breaker), :mod:`.stats` (counters a helper writes at exit and the parent sums), :mod:`.session` (what
 ``build`` and ``test`` put in the environment). ``python -m gocross.cacheprog`` is the child Go runs.
+
+This file imports nothing: Go starts one helper per ``go`` command, and the parent's side (``session``: its
+dataclasses, the toolchain module, subprocess) cost the helper ≈ 20 ms of start-up it never uses
+(benchmarks/bench_cache.py's case (d)). Import the modules themselves.
 """
-
-from __future__ import annotations
-
-from gocross.cacheprog.session import CacheSession, cache_session, resolve_cache_url
-from gocross.cacheprog.stats import CacheStats
-
-__all__ = ["CacheSession", "CacheStats", "cache_session", "resolve_cache_url"]

@@ -25,37 +25,45 @@ class LocalCache:
     def __init__(self, directory: Path) -> None:
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
+        self._root = os.fspath(directory)
 
     def _name(self, key: bytes, kind: str) -> Path:
-        return self.dir / f"{key[0]:02x}" / f"{key.hex()}-{kind}"
+        return Path(self._file(key, kind))
+
+    def _file(self, key: bytes, kind: str) -> str:
+        # A string, not a Path: the helper answers hundreds of lookups per `go` command, each one in Go's path.
+        hexed = key.hex()
+        return f"{self._root}/{hexed[:2]}/{hexed}-{kind}"
 
     def body_path(self, output_id: bytes) -> Path:
         return self._name(output_id, "d")
 
     def get(self, action_id: bytes) -> tuple[bytes, int, Path] | None:
         """(output ID, size, body file) when both the entry and a body of the recorded size are here."""
+        entry_name = self._file(action_id, "a")
         try:
-            entry = self._name(action_id, "a").read_bytes()
+            with open(entry_name, "rb") as handle:  # noqa: PTH123 (a str path: see _file)
+                entry = handle.read(ENTRY_SIZE + 1)
+                entry_mtime = os.fstat(handle.fileno()).st_mtime
         except OSError:
             return None
         parsed = parse_entry(entry, action_id)
         if parsed is None:
             return None
         output_id, size = parsed
-        body = self.body_path(output_id)
-        if not self.has_body(output_id, size):
+        body = self._file(output_id, "d")
+        try:
+            st = os.stat(body)  # noqa: PTH116
+        except OSError:
             return None
-        self._mark_used(self._name(action_id, "a"), body)
-        return output_id, size, body
-
-    @staticmethod
-    def _mark_used(*paths: Path) -> None:
-        """Touch what was used, at most hourly, as Go does: its trim removes what has not been used in days."""
-        now = time.time()
-        for path in paths:
-            with contextlib.suppress(OSError):
-                if now - path.stat().st_mtime > MARK_USED_EVERY:
-                    os.utime(path, (now, now))
+        if st.st_size != size or stat.S_ISDIR(st.st_mode):
+            return None
+        now = time.time()  # touched at most hourly, as Go does: its trim removes what was not used in days
+        for name, mtime in ((entry_name, entry_mtime), (body, st.st_mtime)):
+            if now - mtime > MARK_USED_EVERY:
+                with contextlib.suppress(OSError):
+                    os.utime(name, (now, now))
+        return output_id, size, Path(body)
 
     def has_body(self, output_id: bytes, size: int) -> bool:
         try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import http.client
 import os
 import shutil
 import tempfile
@@ -19,7 +18,10 @@ import threading
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    import http.client
 
 TIMEOUT = 5.0  # seconds per request: a slow server costs at most this once (the breaker then stops asking)
 OUTPUT_NAME = "go-output"
@@ -179,6 +181,8 @@ class HttpBackend:
     def _connection(self) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
         if conn is None:
+            import http.client  # at first use: ≈ 22 ms (ssl, email) a helper whose lookups all hit locally skips
+
             cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
             conn = cls(self.host, self.port, timeout=self.timeout)
             self._local.conn = conn
@@ -188,6 +192,7 @@ class HttpBackend:
     def _request(self, method: str, path: str, body: BinaryIO | bytes | None = None,
                  length: int = 0) -> Iterator[http.client.HTTPResponse]:
         conn = self._connection()
+        import http.client  # loaded by _connection already; the name for the except clause below
         headers = dict(self.headers)
         if body is not None:
             headers["Content-Length"] = str(length)

@@ -39,8 +39,17 @@ def resolve_cache_url(option: str | None, configured: str | None) -> str | None:
 
 def helper_command(url: str, stats_dir: Path) -> str:
     """The GOCACHEPROG value: this Python running the helper, each word quoted as Go's ``quoted.Split`` reads
-    it (a word in '…' or "…", no escapes inside)."""
-    argv = [sys.executable, "-m", "gocross.cacheprog", "--remote", url, "--stats", str(stats_dir)]
+    it (a word in '…' or "…", no escapes inside).
+
+    ``python -S`` with gocross's own folder put on the path: the helper needs only the standard library and
+    this package, and Go starts one per ``go`` command, so the site-packages' start-up hooks (a ``.pth`` that
+    imports certifi took 38 ms here) would be paid per target; it is ``python -m gocross.cacheprog`` otherwise.
+    """
+    import gocross
+
+    home = os.path.dirname(os.path.dirname(gocross.__file__))  # noqa: PTH120 (the folder holding gocross/)
+    boot = f"import sys; sys.path.insert(0, {home!r}); from gocross.cacheprog.__main__ import main; sys.exit(main())"
+    argv = [sys.executable, "-S", "-c", boot, "--remote", url, "--stats", str(stats_dir)]
     return " ".join(_go_quote(a) for a in argv)
 
 

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gocross.builder import default_jobs
-from gocross.cacheprog import cache_session, resolve_cache_url
-from gocross.cacheprog.session import STATS_DIR
+from gocross.cacheprog.session import STATS_DIR, cache_session, resolve_cache_url
 from gocross.config import Config, load_config, module_root
 from gocross.errors import UsageError
 from gocross.gotest.binaries import binaries_dir, binaries_scratch

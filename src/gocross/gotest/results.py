@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from gocross.errors import TestsFailed
 
 if TYPE_CHECKING:
-    from gocross.cacheprog import CacheStats
+    from gocross.cacheprog.stats import CacheStats
 
 
 class TestStatus(StrEnum):
