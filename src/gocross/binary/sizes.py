@@ -374,9 +374,7 @@ def _pe_layout(r: Reader) -> _Layout:
     base, sections, coff = pe.image_layout(r, pe_off)
     placed = [_Placed(s.name, s.section, base + sections[s.section - 1].va + s.value)
               for s in coff if 0 < s.section <= len(sections)]
-    by_section: dict[int, list[_Placed]] = defaultdict(list)
-    for p in placed:
-        by_section[p.section].append(p)
+    by_section = _by_section(placed)
     secs: list[_Sec] = []
     ends = {}
     for number, s in enumerate(sections, 1):
@@ -412,13 +410,19 @@ _MACHO_KEYS = {"__text": ".text", "__symbol_stub1": ".stubs", "__stubs": ".stubs
                "__nl_symbol_ptr": ".got", "__la_symbol_ptr": ".got"}
 
 
+def _by_section(placed: list[_Placed]) -> dict[int, list[_Placed]]:
+    """The symbols of each section number, in the order given."""
+    by_section: dict[int, list[_Placed]] = defaultdict(list)
+    for p in placed:
+        by_section[p.section].append(p)
+    return by_section
+
+
 def _macho_layout(r: Reader) -> _Layout:
     """Mach-O: every section with bytes in the file outside __DWARF; symbols have no sizes."""
     sections, syms = macho.layout(r)
     placed = [_Placed(s.name, s.section, s.value) for s in syms if 0 < s.section <= len(sections)]
-    by_section: dict[int, list[_Placed]] = defaultdict(list)
-    for p in placed:
-        by_section[p.section].append(p)
+    by_section = _by_section(placed)
     secs: list[_Sec] = []
     ends = {}
     for number, s in enumerate(sections, 1):

@@ -10,6 +10,7 @@ their replacements, build settings). An exported ``_start`` makes it a WASI comm
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from gocross.binary.facts import Facts
@@ -31,16 +32,9 @@ def parse(r: Reader) -> Facts:
     f.cite("cgo", "wasm (Go has no cgo for wasm ports)")
     imports: list[str] = []
     exports: list[str] = []
-    pos = 8
-    for _ in range(_MAX_SECTIONS):
-        if pos >= r.size:
-            break
-        sec_id = r.u8(pos)
-        size, body = r.uvarint(pos + 1)
-        r.check(body, size, f"wasm section {sec_id}")
+    end = 8
+    for sec_id, body, size in _headers(r):
         if sec_id == SEC_CUSTOM:
-            if size == 0:  # a custom section starts with its name: zeros (a sparse tail) are no sections
-                raise Corrupt(f"wasm custom section at {pos:#x} is empty (not even a name)")
             _custom(r, f, body, body + size)
         elif sec_id == SEC_IMPORT:
             imports = _imports(r, body)
@@ -48,11 +42,26 @@ def parse(r: Reader) -> Facts:
             exports = _exports(r, body)
         elif sec_id == SEC_DATA:
             f.scan_range = (body, size)  # Go's rodata, pclntab included, is in the data segments
-        pos = body + size
-    f.scan_range = f.scan_range or (0, min(pos, r.size))  # no data section: what the sections claim
+        end = body + size
+    f.scan_range = f.scan_range or (0, min(end, r.size))  # no data section: what the sections claim
     f.wasm_imports = tuple(dict.fromkeys(imports))
     _goos(f, exports)
     return f
+
+
+def _headers(r: Reader) -> Iterator[tuple[int, int, int]]:
+    """(id, body offset, size) of every section in file order, each checked to lie inside the file."""
+    pos = 8
+    for _ in range(_MAX_SECTIONS):
+        if pos >= r.size:
+            return
+        sec_id = r.u8(pos)
+        size, body = r.uvarint(pos + 1)
+        r.check(body, size, f"wasm section {sec_id}")
+        if sec_id == SEC_CUSTOM and size == 0:  # a custom section starts with its name: zeros (a sparse tail)
+            raise Corrupt(f"wasm custom section at {pos:#x} is empty (not even a name)")
+        yield sec_id, body, size
+        pos = body + size
 
 
 def _name(r: Reader, pos: int) -> tuple[str, int]:
@@ -158,18 +167,11 @@ class WasmSection(NamedTuple):
 
 def sections(r: Reader) -> list[WasmSection]:
     """Every section, in file order (the module header was checked by inspect)."""
-    out = []
-    pos = 8
-    for _ in range(_MAX_SECTIONS):
-        if pos >= r.size:
-            break
-        sec_id = r.u8(pos)
-        size, body = r.uvarint(pos + 1)
-        r.check(body, size, f"wasm section {sec_id}")
-        name = _name(r, body)[0] if sec_id == SEC_CUSTOM else SECTION_NAMES.get(sec_id, f"section {sec_id}")
-        out.append(WasmSection(sec_id, name, body, size))
-        pos = body + size
-    return out
+    return [WasmSection(sec_id, _section_name(r, sec_id, body), body, size) for sec_id, body, size in _headers(r)]
+
+
+def _section_name(r: Reader, sec_id: int, body: int) -> str:
+    return _name(r, body)[0] if sec_id == SEC_CUSTOM else SECTION_NAMES.get(sec_id, f"section {sec_id}")
 
 
 def code_bodies(r: Reader, sec: WasmSection) -> list[tuple[int, int]]:
