@@ -57,6 +57,20 @@ def test_parts_with_other_options_are_refused(parts: tuple[Path, Path], tmp_path
 
 
 @pytest.mark.slow  # one more build (≈ 5 s here)
+def test_parts_whose_binaries_have_other_names_are_refused(parts: tuple[Path, Path], tmp_path: Path) -> None:
+    """The same source in a folder of another name names its binaries after that folder: merging such a part
+    would give a dist of mixed names, so it is refused like other options."""
+    other = tmp_path / "server"
+    shutil.copytree(HELLO, other, ignore=shutil.ignore_patterns("dist"))
+    proc = gocross("build", other, "-t", TARGETS, "-o", tmp_path / "renamed", "--shard", "2/2")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "renamed" / "server_linux_arm64").is_file()
+    assert_clean_error(gocross("merge", parts[0], tmp_path / "renamed", "--out", tmp_path / "d"), 2,
+                       "differ in their build options", "program")
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.slow  # one more build (≈ 5 s here)
 def test_parts_from_other_sources_are_refused(parts: tuple[Path, Path], tmp_path: Path) -> None:
     copy = tmp_path / "hello"
     shutil.copytree(HELLO, copy, ignore=shutil.ignore_patterns("dist"))

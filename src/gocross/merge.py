@@ -166,11 +166,20 @@ def _label(manifest: Manifest) -> str:
 def _check_same(first: Manifest, other: Manifest) -> None:
     a, b = first.shard or {}, other.shard or {}
     for key in _SAME:
-        if a.get(key) != b.get(key):
+        mine, theirs = _differing(a.get(key), b.get(key)) if key == "options" else (a.get(key), b.get(key))
+        if mine != theirs:
             raise UsageError(f"{other.path.parent} (shard {_label(other)}) and {first.path.parent} (shard "
-                             f"{_label(first)}) differ in their {_WHAT[key]}: {_show(b.get(key))} vs "
-                             f"{_show(a.get(key))}; build every shard from the same revision with the same "
+                             f"{_label(first)}) differ in their {_WHAT[key]}: {_show(theirs)} vs "
+                             f"{_show(mine)}; build every shard from the same revision with the same "
                              "options.")
+
+
+def _differing(mine: Any, theirs: Any) -> tuple[Any, Any]:
+    """Only the keys two option records disagree on (``program`` = the name the binaries are named after)."""
+    if not (isinstance(mine, Mapping) and isinstance(theirs, Mapping)):
+        return mine, theirs
+    keys = sorted(k for k in {*mine, *theirs} if mine.get(k) != theirs.get(k))
+    return ({k: mine.get(k) for k in keys}, {k: theirs.get(k) for k in keys})
 
 
 def _show(value: Any) -> str:

@@ -128,7 +128,7 @@ def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPl
     _check_unique_outputs(steps, template)
     shard = None if options.shard is None else shard_record(
         options.shard, selection, targets, go=toolchain.version, package_dir=package_dir, out_dir=out_dir,
-        options={"flags": list(flags), "cgo": cgo, "name": template})
+        options={"flags": list(flags), "cgo": cgo, "name": template, "program": name})  # {name}: the binaries' names
     return BuildPlan(toolchain, package_dir, out_dir, name, tuple(steps), jobs, default_targets, config.path,
                      incremental=not options.force, shard=shard, cache=cache)
 
