@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
 
 import click
 
 from gocross.ci.common import DEFAULT_INSTALL
 from gocross.cli.app import App, pass_app
+from gocross.cli.options import F, stacked
 
 
 @click.group()
@@ -17,27 +17,20 @@ def ci() -> None:
     """Write CI configuration that builds the matrix in shards and merges it."""
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
 def _writer_options(output: str, what: str, max_shards: int | None = None) -> Callable[[F], F]:
     """The options `ci github` and `ci gitlab` share; ``output`` is the default path of the file they write."""
-    def decorate(command: F) -> F:
-        for option in reversed((
-            click.argument("package", required=False, default="."),
-            click.option("--shards", type=click.IntRange(min=1, max=max_shards), default=3, show_default=True,
-                         help="Shard jobs."),
-            click.option("-t", "--target", "targets", multiple=True, metavar="SELECTOR",
-                         help="Targets (default: gocross.toml's, else first-class), written into the build step."),
-            click.option("--output", "output", default=output, show_default=True,
-                         help=f"Where to write the {what}; - prints it."),
-            click.option("--install", default=DEFAULT_INSTALL, show_default=True,
-                         help="The command that installs gocross on the runner."),
-            click.option("--force", is_flag=True, help=f"Replace an existing {what} file."),
-        )):
-            command = option(command)
-        return command
-    return decorate
+    return stacked(
+        click.argument("package", required=False, default="."),
+        click.option("--shards", type=click.IntRange(min=1, max=max_shards), default=3, show_default=True,
+                     help="Shard jobs."),
+        click.option("-t", "--target", "targets", multiple=True, metavar="SELECTOR",
+                     help="Targets (default: gocross.toml's, else first-class), written into the build step."),
+        click.option("--output", "output", default=output, show_default=True,
+                     help=f"Where to write the {what}; - prints it."),
+        click.option("--install", default=DEFAULT_INSTALL, show_default=True,
+                     help="The command that installs gocross on the runner."),
+        click.option("--force", is_flag=True, help=f"Replace an existing {what} file."),
+    )
 
 
 def _write(app: App, kind: str, package: str, shards: int, targets: tuple[str, ...], output: str, install: str,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from gocross.safefs import quoted
 
@@ -70,15 +71,26 @@ _BUILD_FLAGS = (
                  help="Shared Go build cache: http(s)://… (Bazel remote-cache protocol) or a folder; off "
                       "disables."),
 )
-BUILD_FLAG_NAMES = ("targets", "name_template", "ldflags", "tags", "trimpath", "strip", "cgo", "libc", "glibc",
-                    "jobs", "force", "shard_spec", "cache")
 
 
-def build_flags(command: F) -> F:
-    """The options of how the matrix is built, the same on every command that builds (build, release)."""
-    for option in reversed(_BUILD_FLAGS):
-        command = option(command)
-    return command
+def stacked(*options: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator applying click options in the order listed (as if stacked above the function)."""
+    def decorate(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
+build_flags = stacked(*_BUILD_FLAGS)
+"""The options of how the matrix is built, the same on every command that builds (build, release)."""
+
+
+def given_options(ctx: click.Context, names: Iterable[str]) -> list[str]:
+    """The long spelling (``--strip``) of each of ``names`` the user set, on the command line or through the
+    environment, rather than leaving it to its default."""
+    long = {p.name: max(p.opts, key=len) for p in ctx.command.params}
+    return [long[n] for n in names if ctx.get_parameter_source(n) not in (None, ParameterSource.DEFAULT)]
 
 
 def build_options(package_dir: Path, flags: Mapping[str, Any], **more: Any) -> BuildOptions:

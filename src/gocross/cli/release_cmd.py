@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gocross.cli.app import App, pass_app
-from gocross.cli.options import BUILD_FLAG_NAMES, build_flags, build_options
+from gocross.cli.options import build_flags, build_options, given_options
 from gocross.cli.progress import MatrixProgress
 
 if TYPE_CHECKING:
@@ -44,10 +44,9 @@ def release(app: App, /, package_dir: Path | None, version: str | None, from_dir
     from gocross.release import ReleaseOptions, SignMethod
     from gocross.release import release as run_release
 
-    given = [name for name in BUILD_FLAG_NAMES if name != "jobs" and flags[name] not in (None, (), False)]
+    given = given_options(click.get_current_context(), [name for name in flags if name != "jobs"])
     if from_dir is not None and given:
-        options_named = "/".join("--" + _OPTION_WORDS.get(name, name).replace("_", "-") for name in given)
-        raise UsageError(f"--from releases an existing build as it is; drop {options_named} or build again "
+        raise UsageError(f"--from releases an existing build as it is; drop {'/'.join(given)} or build again "
                          "without --from.")
     build = build_options(package_dir or Path(), flags)
     options = ReleaseOptions(package_dir=package_dir, build=build, from_dir=from_dir, out_dir=out_dir,
@@ -61,9 +60,6 @@ def release(app: App, /, package_dir: Path | None, version: str | None, from_dir
                         "release": [f.to_json(result.out_dir) for f in result.files]})
     else:
         _render(app, result)
-
-
-_OPTION_WORDS = {"targets": "target", "name_template": "name", "shard_spec": "shard"}
 
 
 def _progress(view: MatrixProgress) -> ReleaseProgress:
