@@ -52,11 +52,8 @@ class LocalCache:
             return None
         output_id, size = parsed
         body = self._file(output_id, "d")
-        try:
-            st = os.stat(body)  # noqa: PTH116
-        except OSError:
-            return None
-        if st.st_size != size or stat.S_ISDIR(st.st_mode):
+        st = _sized_file(body, size)
+        if st is None:
             return None
         now = time.time()  # touched at most hourly, as Go does: its trim removes what was not used in days
         for name, mtime in ((entry_name, entry_mtime), (body, st.st_mtime)):
@@ -66,11 +63,7 @@ class LocalCache:
         return output_id, size, Path(body)
 
     def has_body(self, output_id: bytes, size: int) -> bool:
-        try:
-            st = self.body_path(output_id).stat()
-        except OSError:
-            return False
-        return st.st_size == size and not stat.S_ISDIR(st.st_mode)
+        return _sized_file(self._file(output_id, "d"), size) is not None
 
     def put_entry(self, action_id: bytes, output_id: bytes, size: int) -> None:
         line = f"v1 {action_id.hex()} {output_id.hex()} {size:20d} {time.time_ns():20d}\n".encode()
@@ -102,6 +95,15 @@ class LocalCache:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
+
+
+def _sized_file(name: str, size: int) -> os.stat_result | None:
+    """The file's stat when it is there with exactly ``size`` bytes (not a folder), else None."""
+    try:
+        st = os.stat(name)  # noqa: PTH116 (a str path: see LocalCache._file)
+    except OSError:
+        return None
+    return st if st.st_size == size and not stat.S_ISDIR(st.st_mode) else None
 
 
 def parse_entry(entry: bytes, action_id: bytes) -> tuple[bytes, int] | None:
