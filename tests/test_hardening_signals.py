@@ -471,3 +471,31 @@ def test_a_signal_that_lands_in_a_callback_still_stops_gocross() -> None:
                           timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, "stopped 15\n", "")
     assert time.monotonic() - started < 4
+
+
+_WRAPPED = """
+import signal, sys
+import gocross.cli as cli
+from gocross import interrupts
+
+class Descriptor:
+    def __set_name__(self, owner, name):
+        raise interrupts.Terminated(signal.SIGTERM)
+
+def wrapped(argv):
+    class Late:  # the interpreter wraps what __set_name__ raised in a RuntimeError
+        field = Descriptor()
+    return 0
+
+cli._main = wrapped
+cli.main([])
+"""
+
+
+def test_a_signal_the_interpreter_wrapped_is_still_one_line() -> None:
+    """A signal that lands while a class is created comes out as the cause of a RuntimeError ("Error calling
+    __set_name__", seen once in CI for platform.uname_result): still one line and 128+N, no traceback."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_SRC), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", _WRAPPED], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, proc.stderr
+    assert proc.stderr == interrupts.message(signal.SIGTERM)

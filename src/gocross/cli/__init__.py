@@ -38,12 +38,31 @@ def _interrupted(exc: KeyboardInterrupt) -> int:
     return 128 + signum
 
 
+def _wrapped_interrupt(exc: BaseException) -> KeyboardInterrupt | None:
+    """The signal's KeyboardInterrupt when the interpreter wrapped it in another exception: a signal that lands
+    while a class is created (``RuntimeError: Error calling __set_name__``, seen for platform.uname_result in a
+    SIGTERM 60 ms after start) comes out as the cause of that error, not as itself."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: parse, run, and turn a GocrossError into ``gocross: error: …`` and its exit code."""
     try:
         code = _main(argv)
     except KeyboardInterrupt as exc:  # also one that arrives while an error is being reported
         code = _interrupted(exc)
+    except Exception as exc:
+        interrupt = _wrapped_interrupt(exc)
+        if interrupt is None:
+            raise
+        code = _interrupted(interrupt)
     finally:
         interrupts.stop()  # the work is over: a signal now is ignored, not a KeyboardInterrupt at exit
     sys.exit(code)
