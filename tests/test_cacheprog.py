@@ -25,6 +25,7 @@ from tests.nginx_cache import NginxCache, nginx_cache
 
 from gocross.cacheprog.local import LocalCache, parse_entry
 from gocross.cacheprog.remote import decode_action_result, encode_action_result
+from gocross.cacheprog.server import RELAY, CacheServer
 from gocross.cacheprog.session import resolve_cache_url
 from gocross.cacheprog.stats import collect_stats
 from gocross.errors import UsageError
@@ -37,33 +38,33 @@ def server(tmp_path: Path) -> Iterator[NginxCache]:
 
 
 class Helper:
-    """One helper process, spoken to as Go speaks to it."""
+    """One GOCACHEPROG child, spoken to as Go speaks to it: over two pipes, until they close."""
 
-    def __init__(self, remote: str | None, local: Path, stats: Path) -> None:
-        argv = [sys.executable, "-m", "gocross.cacheprog", "--local", str(local), "--stats", str(stats)]
-        if remote:
-            argv += ["--remote", remote]
-        stats.mkdir(parents=True, exist_ok=True)
+    def __init__(self, remote: str | None, local: Path, stats: Path, argv: list[str] | None = None) -> None:
+        if argv is None:
+            argv = [sys.executable, "-m", "gocross.cacheprog", "--local", str(local), "--stats", str(stats)]
+            argv += ["--remote", remote] if remote else []
+            stats.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
         self.next_id = 0
         hello = self._read()
         assert hello == {"ID": 0, "KnownCommands": ["get", "put", "close"]}
 
     def _read(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
+        line = self.stdout.readline()
         assert line, "the helper closed its output"
         data: dict[str, Any] = json.loads(line)
         return data
 
     def _send(self, request: dict[str, Any], body: bytes | None = None) -> dict[str, Any]:
-        assert self.proc.stdin is not None
         self.next_id += 1
         request["ID"] = self.next_id
-        self.proc.stdin.write(json.dumps(request).encode() + b"\n\n")  # Go's encoder line, then a blank line
+        self.stdin.write(json.dumps(request).encode() + b"\n\n")  # Go's encoder line, then a blank line
         if body:
-            self.proc.stdin.write(json.dumps(base64.b64encode(body).decode()).encode() + b"\n")
-        self.proc.stdin.flush()
+            self.stdin.write(json.dumps(base64.b64encode(body).decode()).encode() + b"\n")
+        self.stdin.flush()
         response = self._read()
         assert response["ID"] == self.next_id
         return response
@@ -78,6 +79,8 @@ class Helper:
 
     def close(self) -> None:
         assert self._send({"Command": "close"}) == {"ID": self.next_id}
+        self.stdin.close()  # as Go does after `close`; it then waits for the pipe to end
+        assert self.stdout.read() == b""
         self.proc.wait(timeout=60)
         assert self.proc.returncode == 0
 
@@ -156,6 +159,57 @@ def test_a_shared_folder_works_the_same(tmp_path: Path) -> None:
     assert Path(second.get(ACTION)["DiskPath"]).read_bytes() == BODY
     second.close()
     assert collect_stats(tmp_path / "stats").remote_hits == 1
+
+
+def _relay(server: CacheServer) -> Helper:
+    """A relay started with the argument list behind the server's GOCACHEPROG, as Go starts it."""
+    argv = [sys.executable, "-I", "-S", str(RELAY), str(server.path)]
+    assert server.env["GOCACHEPROG"] == " ".join(argv)  # no word here needs Go's quotes
+    return Helper(None, Path(), Path(), argv)
+
+
+def test_one_server_answers_every_go_command_through_its_relay(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    server = CacheServer(str(shared), tmp_path / "gocache")
+    first, second = _relay(server), _relay(server)
+    assert first.proc.wait(timeout=10) == 0 and second.proc.wait(timeout=10) == 0  # gone once the pipes passed
+    stored = first.put(ACTION, BODY)
+    hit = second.get(ACTION)  # the other go command sees it at once: one store
+    assert hit["DiskPath"] == stored["DiskPath"] and Path(hit["DiskPath"]).read_bytes() == BODY
+    assert second.get(hashlib.sha256(b"never built").digest()) == {"ID": 2, "Miss": True}
+    first.close()
+    second.close()
+    stats = server.close()
+    assert (stats.helpers, stats.local_hits, stats.misses, stats.uploads) == (2, 1, 1, 1)
+    assert (shared / "cas" / hashlib.sha256(BODY).hexdigest()).read_bytes() == BODY
+    assert not server.folder.exists()  # the socket's private folder is gone with the server
+
+
+def test_a_stranger_on_the_socket_is_ignored(tmp_path: Path) -> None:
+    import socket
+
+    server = CacheServer(str(tmp_path / "shared"), tmp_path / "gocache")
+    assert server.folder.stat().st_mode & 0o777 == 0o700
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stranger:
+        stranger.connect(str(server.path))
+        stranger.sendall(b"GET / HTTP/1.0\r\n\r\n")  # no pipes passed: dropped without an answer
+        try:
+            answer = stranger.recv(16)
+        except ConnectionResetError:  # closed with our bytes unread
+            answer = b""
+        assert answer == b""
+    helper = _relay(server)
+    assert "DiskPath" in helper.put(ACTION, BODY)
+    helper.close()
+    assert server.close().helpers == 1
+
+
+def test_a_relay_without_its_server_is_one_sentence(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-I", "-S", str(RELAY), str(tmp_path / "gone")], input=b"",
+                          capture_output=True, timeout=30, check=False)
+    assert proc.returncode == 1 and proc.stdout == b""
+    lines = proc.stderr.decode().splitlines()
+    assert len(lines) == 1 and "cannot reach the cache server" in lines[0] and "no such file" in lines[0].lower()
 
 
 def test_the_local_level_is_gos_own_format(tmp_path: Path) -> None:
@@ -248,11 +302,15 @@ def test_the_server_killed_mid_build_does_not_fail_it(server: NginxCache, tmp_pa
     assert stats["errors"]
 
 
-def test_an_output_folder_with_a_quote_and_a_space(tmp_path: Path) -> None:
-    """The helper's arguments reach it intact through Go's own GOCACHEPROG splitting (warm: local hits)."""
-    out = tmp_path / "it's a dist"
+def test_a_temporary_folder_with_a_quote_and_a_space(tmp_path: Path) -> None:
+    """The relay's arguments reach it intact through Go's own GOCACHEPROG splitting (warm: local hits), and
+    the server's socket folder in TMPDIR is gone afterwards."""
+    tmpdir = tmp_path / "it's a tmp"
+    tmpdir.mkdir()
     proc = gocross("build", Path(__file__).resolve().parent.parent / "examples" / "hello", "-t", "linux/amd64",
-                   "-o", out, "--cache", tmp_path / "shared", "--json")
+                   "-o", tmp_path / "dist", "--cache", tmp_path / "shared", "--json",
+                   env={**os.environ, "TMPDIR": str(tmpdir)})
     assert proc.returncode == 0, proc.stderr + proc.stdout
     stats = json.loads(proc.stdout)["cache"]
-    assert stats["helpers"] >= 1 and stats["local_hits"] > 20 and stats["failed"] == 0
+    assert stats["helpers"] == 1 and stats["local_hits"] > 20 and stats["failed"] == 0
+    assert not list(tmpdir.iterdir())

@@ -113,30 +113,37 @@ def build(options: BuildOptions, *, toolchain: Toolchain | None = None,
     from gocross.toolchain import find_toolchain
 
     tc = toolchain or find_toolchain()
+    from gocross.cacheprog.session import serving
+
     plan = make_plan(tc, options, default_jobs())  # --jobs, else gocross.toml's jobs, else the measured default
-    result = run_plan(plan, progress)
-    if plan.cache is not None:
-        result = replace(result, cache=plan.cache.stats())
+    with serving(plan.cache) as cache:
+        result = run_plan(plan, progress, cache.env if cache else None)
+        if cache is not None:
+            result = replace(result, cache=cache.close())
     if options.check_reproducible and not result.cancelled:
         result = _check_reproducible(plan, result)
     return result
 
 
-def run_plan(plan: BuildPlan, progress: ProgressCallback | None = None) -> BuildResult:
+def run_plan(plan: BuildPlan, progress: ProgressCallback | None = None,
+             cache_env: Mapping[str, str] | None = None) -> BuildResult:
     """Execute a plan; on Ctrl-C, stop every compiler, keep what finished, write the manifest, re-raise.
+
+    ``cache_env`` points every ``go`` at the running cache server (GOCACHEPROG); it changes no output, so it
+    is not part of the steps' environment (nor of their incremental fingerprint).
 
     One build into a folder at a time (its lock): a second build waits, saying so, rather than interleave
     its renames, state and manifest with the first's.
     """
     with folder_lock(plan.out_dir, logger.warning):
-        return _run_locked(plan, progress)
+        return _run_locked(plan, progress, cache_env or {})
 
 
-def _run_locked(plan: BuildPlan, progress: ProgressCallback | None) -> BuildResult:
+def _run_locked(plan: BuildPlan, progress: ProgressCallback | None, cache_env: Mapping[str, str]) -> BuildResult:
     started = time.monotonic()
     _remove_stale_temporaries(plan.out_dir)
     source = source_fingerprint(plan.toolchain, plan.package_dir, plan.out_dir) if plan.incremental else None
-    matrix = _BuildMatrix(plan, progress or (lambda *_: None), State(plan.out_dir), source)
+    matrix = _BuildMatrix(plan, progress or (lambda *_: None), State(plan.out_dir), source, cache_env)
     try:
         artifacts = matrix.run_all()
     except KeyboardInterrupt:
@@ -162,7 +169,8 @@ def _write(plan: BuildPlan, artifacts: list[Artifact], started: float, cancelled
 class _BuildMatrix:
     """Runs the steps on the executor (which stops every compiler on a cancel) and keeps what finished."""
 
-    def __init__(self, plan: BuildPlan, progress: ProgressCallback, state: State, source: str | None) -> None:
+    def __init__(self, plan: BuildPlan, progress: ProgressCallback, state: State, source: str | None,
+                 cache_env: Mapping[str, str]) -> None:
         self.plan = plan
         self.progress = progress
         self.state = state
@@ -170,8 +178,8 @@ class _BuildMatrix:
         self.lock = threading.Lock()
         self.done: list[Artifact] = []
         self.executor = Executor(plan.jobs, name="gocross-build")
-        # Not part of step.env: it changes no output, so it stays out of the incremental fingerprint.
-        self.gc_env = toolchain_gc_env(plan.jobs)
+        # Not part of step.env: they change no output, so they stay out of the incremental fingerprint.
+        self.run_env = {**toolchain_gc_env(plan.jobs), **cache_env}
 
     def run_all(self) -> list[Artifact]:
         with self.executor as executor:  # an exception (Ctrl-C) cancels: queued steps dropped, compilers killed
@@ -255,7 +263,7 @@ class _BuildMatrix:
         """``go build`` writing to ``tmp``, its diagnostics in order; None when cancelled before it started."""
         argv = step.argv(tmp)
         logger.debug("%s: %s", step.target.name, " ".join(argv))
-        env = self.plan.toolchain.environ({**self.gc_env, **step.env})
+        env = self.plan.toolchain.environ({**self.run_env, **step.env})
         return self.executor.run(argv, env=env, cwd=self.plan.package_dir, merge_stderr=True)
 
 
@@ -343,16 +351,11 @@ def _check_reproducible(plan: BuildPlan, first: BuildResult) -> BuildResult:
                         ignore=shutil.ignore_patterns(plan.out_dir.name) if plan.out_dir.parent == root else None)
         second = _replan(plan, copy_root / plan.package_dir.relative_to(root), Path(scratch) / "out")
         cache = {"GOCACHE": str(Path(scratch) / "gocache")}
-        steps = tuple(replace(s, env={**_without_cache(s.env), **cache}) for s in second.steps)
-        again = run_plan(replace(second, steps=steps))
+        steps = tuple(replace(s, env={**s.env, **cache}) for s in second.steps)
+        again = run_plan(replace(second, steps=steps))  # no cache server either: everything compiles again
         hashes = {a.target: a.sha256 for a in again.artifacts if a.ok}
     differ = tuple(a.target for a in first.built if hashes.get(a.target) != a.sha256)
     return replace(first, not_reproducible=differ)
-
-
-def _without_cache(env: Mapping[str, str]) -> dict[str, str]:
-    """The check must compile everything again: no shared build cache either."""
-    return {k: v for k, v in env.items() if k != "GOCACHEPROG"}
 
 
 def _replan(plan: BuildPlan, package_dir: Path, out_dir: Path) -> BuildPlan:

@@ -93,7 +93,7 @@ class BuildPlan:
     config_path: Path | None
     incremental: bool = True  # may reuse an output whose recorded inputs are all unchanged
     shard: Mapping[str, Any] | None = None  # the partial manifest's `shard` record (gocross.shard.shard_record)
-    cache: CacheSession | None = None  # the shared build cache every step's GOCACHEPROG talks to
+    cache: CacheSession | None = None  # the shared build cache every step's go talks to (GOCACHEPROG)
 
 
 def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPlan:
@@ -110,14 +110,13 @@ def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPl
     name = _program_name(package_dir)
     template = options.name_template or config.name or DEFAULT_TEMPLATE
     flags = _go_build_flags(options, config, package_dir)
-    cache = _cache(toolchain, options, config, out_dir)
+    cache = _cache(toolchain, options, config)
     steps = []
     cgo_options = _cgo_options(options, config, flags) if cgo else None
     for target in targets:
         output = out_dir / _render_name(template, name, target, options.version)
         _check_output_kind(output)
-        env = {**target.env, "CGO_ENABLED": "1" if cgo else "0", **(cache.env if cache else {}),
-               **options.extra_env}
+        env = {**target.env, "CGO_ENABLED": "1" if cgo else "0", **options.extra_env}
         skip = None if cgo else target.external_link_reason()
         setup = compiler_env(target, cgo_options) if cgo_options is not None else None
         if isinstance(setup, str):
@@ -133,12 +132,12 @@ def make_plan(toolchain: Toolchain, options: BuildOptions, jobs: int) -> BuildPl
                      incremental=not options.force, shard=shard, cache=cache)
 
 
-def _cache(toolchain: Toolchain, options: BuildOptions, config: Config, out_dir: Path) -> CacheSession | None:
-    """The shared build cache for this build (its helper's counters go to a folder in the output folder)."""
-    from gocross.cacheprog.session import STATS_DIR, cache_session, resolve_cache_url
+def _cache(toolchain: Toolchain, options: BuildOptions, config: Config) -> CacheSession | None:
+    """The shared build cache for this build; its server runs while the plan does (builder.build)."""
+    from gocross.cacheprog.session import cache_session, resolve_cache_url
 
     url = resolve_cache_url(options.cache, config.cache)
-    return cache_session(url, out_dir / STATS_DIR, toolchain.version_tuple) if url else None
+    return cache_session(url, toolchain.version_tuple) if url else None
 
 
 def _cgo_options(options: BuildOptions, config: Config, flags: tuple[str, ...]) -> CgoOptions:

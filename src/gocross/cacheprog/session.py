@@ -1,5 +1,4 @@
-"""The parent's side: which cache a command uses, the ``GOCACHEPROG`` value for its ``go`` children, and the
-counters summed once the command is over.
+"""The parent's side: which cache a command uses, and the server that answers its ``go`` children.
 
 The cache is chosen by ``--cache URL``, else gocross.toml's ``cache = "…"``, else ``GOCROSS_CACHE``; ``off``
 (or empty) turns it off. A URL is ``http://`` / ``https://`` (a Bazel remote-cache HTTP server, optionally
@@ -8,17 +7,20 @@ with a path prefix and ``user:password@``), ``file:///folder`` or an absolute fo
 
 from __future__ import annotations
 
+import contextlib
 import os
-import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gocross.cacheprog.stats import CacheStats, collect_stats
 from gocross.errors import UsageError
 from gocross.toolchain import go_field
 
+if TYPE_CHECKING:
+    from gocross.cacheprog.server import CacheServer
+
 ENV_VAR = "GOCROSS_CACHE"
-STATS_DIR = ".gocross-cache-stats"
 MIN_GO = (1, 24)  # GOCACHEPROG left GOEXPERIMENT in Go 1.24
 
 
@@ -37,19 +39,8 @@ def resolve_cache_url(option: str | None, configured: str | None) -> str | None:
     return url
 
 
-def helper_command(url: str, stats_dir: Path) -> str:
-    """The GOCACHEPROG value: this Python running the helper, each word quoted as Go's ``quoted.Split`` reads
-    it (a word in '…' or "…", no escapes inside).
-
-    ``python -S`` with gocross's own folder put on the path: the helper needs only the standard library and
-    this package, and Go starts one per ``go`` command, so the site-packages' start-up hooks (a ``.pth`` that
-    imports certifi took 38 ms here) would be paid per target; it is ``python -m gocross.cacheprog`` otherwise.
-    """
-    import gocross
-
-    home = os.path.dirname(os.path.dirname(gocross.__file__))  # noqa: PTH120 (the folder holding gocross/)
-    boot = f"import sys; sys.path.insert(0, {home!r}); from gocross.cacheprog.__main__ import main; sys.exit(main())"
-    argv = [sys.executable, "-S", "-c", boot, "--remote", url, "--stats", str(stats_dir)]
+def go_command_line(argv: list[str]) -> str:
+    """A GOCACHEPROG value: each word quoted as Go's ``quoted.Split`` reads it (in '…' or "…", no escapes)."""
     return " ".join(_go_quote(a) for a in argv)
 
 
@@ -58,29 +49,39 @@ def _go_quote(word: str) -> str:
         return go_field(word)
     except ValueError:
         raise UsageError(f"{word!r} holds both kinds of quote, which Go cannot read in GOCACHEPROG; use a folder "
-                         "(or cache URL) without quotes.") from None
+                         "(or cache URL) and a temporary folder without quotes.") from None
 
 
 @dataclass(frozen=True)
 class CacheSession:
-    """One command's use of the shared cache: the environment for its ``go`` children, its counters."""
+    """One command's use of the shared cache, as planned: the URL. :func:`serving` runs it."""
 
     url: str
-    stats_dir: Path
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {"GOCACHEPROG": helper_command(self.url, self.stats_dir)}
-
-    def stats(self) -> CacheStats:
-        return collect_stats(self.stats_dir)
 
 
-def cache_session(url: str, stats_dir: Path, go_version: tuple[int, int, int]) -> CacheSession:
-    """Prepare ``stats_dir`` (old counters removed) and check this Go can run a GOCACHEPROG helper."""
+def cache_session(url: str, go_version: tuple[int, int, int]) -> CacheSession:
+    """The session for ``url``, once this Go is known to run a GOCACHEPROG helper."""
     if go_version[:2] < MIN_GO:
         raise UsageError(f"--cache needs Go {MIN_GO[0]}.{MIN_GO[1]} or newer (GOCACHEPROG); this toolchain is "
                          f"go{'.'.join(map(str, go_version))}; install a newer Go or drop --cache.")
-    stats_dir.mkdir(parents=True, exist_ok=True)
-    collect_stats(stats_dir)
-    return CacheSession(url, stats_dir)
+    return CacheSession(url)
+
+
+@contextlib.contextmanager
+def serving(session: CacheSession | None) -> Iterator[CacheServer | None]:
+    """The command's cache server while the block runs (None without a session); closed on the way out.
+
+    ``server.close()`` inside the block gives the counters after the last uploads; on an exception (Ctrl-C)
+    the uploads still queued are abandoned rather than waited for.
+    """
+    if session is None:
+        yield None
+        return
+    from gocross.cacheprog.server import CacheServer
+
+    server = CacheServer(session.url)
+    try:
+        yield server
+    finally:
+        if not server.closed:
+            server.close(wait=0.0)

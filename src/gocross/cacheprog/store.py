@@ -43,6 +43,7 @@ class _Counters:
     bytes_down: int = 0
     bytes_up: int = 0
     seconds: float = 0.0
+    sessions: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -58,6 +59,10 @@ class Store:
         self.uploader = ThreadPoolExecutor(UPLOAD_THREADS, thread_name_prefix="gocross-upload")
         self.pending = threading.BoundedSemaphore(UPLOAD_QUEUE)
         self.futures: set[Future[None]] = set()
+
+    def note_session(self) -> None:
+        """One more ``go`` command talks to this store (the summary's ``helpers``)."""
+        self._add(sessions=1)
 
     # -- reads
 
@@ -178,7 +183,7 @@ class Store:
         c = self.count
         with self.lock:
             return CacheStats(c.local_hits, c.remote_hits, c.misses, c.corrupt, c.failed, c.uploads,
-                              c.upload_failures, c.bytes_down, c.bytes_up, c.seconds, 1, tuple(c.errors))
+                              c.upload_failures, c.bytes_down, c.bytes_up, c.seconds, c.sessions, tuple(c.errors))
 
     def trip(self, reason: str) -> None:
         with self.lock:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gocross.builder import default_jobs
-from gocross.cacheprog.session import STATS_DIR, cache_session, resolve_cache_url
+from gocross.cacheprog.session import cache_session, resolve_cache_url, serving
 from gocross.config import Config, load_config, module_root
 from gocross.errors import UsageError
 from gocross.gotest.binaries import binaries_dir, binaries_scratch
@@ -186,11 +186,11 @@ def run_tests(options: TestOptions, *, toolchain: Toolchain | None = None,
     report("planned", "", str(len(columns) * len(ordered)), None)
     started = time.monotonic()
     cache_url = resolve_cache_url(options.cache, config.cache)
-    with binaries_scratch(binaries_dir(directory)) as scratch:
-        cache = cache_session(cache_url, scratch / STATS_DIR, tc.version_tuple) if cache_url else None
+    session = cache_session(cache_url, tc.version_tuple) if cache_url else None
+    with binaries_scratch(binaries_dir(directory)) as scratch, serving(session) as cache:
         matrix = TestMatrix(tc, directory, flags, jobs, scratch, report, cgo, cache.env if cache else None)
         results = matrix.run(columns, ordered)  # Ctrl-C: every compiler and test binary is killed, re-raised
-        stats = cache.stats() if cache else None
+        stats = cache.close() if cache else None
     names = [p.import_path for p in ordered]
     return TestRun(directory, tuple(t.name for t in columns), tuple(t.name for t in selected),
                    tuple(p.import_path for p in ordered if p.has_tests),

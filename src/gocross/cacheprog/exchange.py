@@ -1,0 +1,76 @@
+"""One ``go`` command's conversation with the cache: read its requests, answer each from the store.
+
+Used by the helper Go starts itself (``python -m gocross.cacheprog``, one per ``go`` command) and by the
+server a gocross command runs for all its ``go`` children (:mod:`.server`), which talks over the pipes the
+relay hands it.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import IO
+
+from gocross.cacheprog.protocol import Request, Responder, read_request
+from gocross.cacheprog.store import Store
+
+
+def serve(store: Store, stdin: IO[bytes], stdout: IO[bytes], lookups: ThreadPoolExecutor) -> None:
+    """Answer Go until it says ``close`` (or closes our stdin); remote lookups run on ``lookups``.
+
+    Local hits and puts are answered on this thread at once; a local miss with a remote goes to the pool, so
+    Go's parallel requests wait on the network together. ``close`` is answered once this command's own
+    lookups are done; the store (its uploads) outlives the conversation.
+    """
+    out = Responder(stdout)
+    out.hello()
+    store.note_session()
+    pending: set[Future[None]] = set()
+    lock = threading.Lock()
+
+    def forget(future: Future[None]) -> None:
+        with lock:
+            pending.discard(future)
+
+    while (request := read_request(stdin)) is not None:
+        if request.command == "get":
+            found = store.get_local(request.action_id)
+            if found is not None:
+                out.hit(request.id, found[0], found[1], str(found[2]))
+            elif store.remote is None:
+                out.miss(request.id)
+            else:
+                future = lookups.submit(_remote_get, store, out, request)
+                with lock:
+                    pending.add(future)
+                future.add_done_callback(forget)
+        elif request.command == "put":
+            try:
+                path = store.put(request.action_id, request.output_id, request.body or b"")
+            except OSError as exc:
+                out.error(request.id, f"gocross cache: cannot write to GOCACHE: {exc.strerror}")
+            else:
+                out.stored(request.id, str(path))
+        elif request.command == "close":
+            with lock:
+                left = list(pending)
+            wait(left)
+            out.done(request.id)
+            return
+        else:
+            out.error(request.id, f"unknown command {request.command!r}")
+
+
+def _remote_get(store: Store, out: Responder, request: Request) -> None:
+    try:
+        found = store.get_remote(request.action_id)
+    except Exception as exc:  # a bug here must cost a miss, not Go's "GOCACHEPROG exited pre-Close"
+        store.trip(f"internal error: {exc!r}")
+        found = None
+    try:
+        if found is None:
+            out.miss(request.id)
+        else:
+            out.hit(request.id, found[0], found[1], str(found[2]))
+    except OSError:  # Go has gone (killed, or the build was cancelled): nobody is waiting for the answer
+        pass

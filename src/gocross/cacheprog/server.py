@@ -1,0 +1,109 @@
+"""One cache server per gocross command, serving every ``go`` child it starts.
+
+Go starts its ``GOCACHEPROG`` once per ``go`` command and builds nothing until the greeting arrives. A Python
+helper per command paid the interpreter's start and the standard library's imports every time (≈ 80 ms of a
+warm one-target build here). Instead the gocross command serves the protocol from threads of its own
+process: ``GOCACHEPROG`` is the relay (:mod:`.relay`, only ``_socket`` imported), which passes the pipes Go
+gave it over this server's Unix socket and exits, so the server then talks to Go over those pipes directly.
+One store for the whole command also means one breaker, one keep-alive connection per thread to the remote,
+and uploads that run across ``go`` commands and are waited for once, at the end.
+
+The socket lives in a private folder (mode 0700, made with ``mkdtemp``), so only this user can connect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from gocross.cacheprog.exchange import serve
+from gocross.cacheprog.local import LocalCache, default_gocache
+from gocross.cacheprog.remote import open_backend
+from gocross.cacheprog.stats import CacheStats
+from gocross.cacheprog.store import CLOSE_WAIT, Store
+
+LOOKUP_THREADS = 16  # remote lookups in flight at once, over every go command (each keeps about two waiting)
+SOCKET_PATH_MAX = 100  # sun_path holds 104–108 bytes; a longer TMPDIR falls back to /tmp
+RELAY = Path(__file__).with_name("relay.py")
+
+
+class CacheServer:
+    """The shared cache for one gocross command; ``env`` is what its ``go`` children need."""
+
+    def __init__(self, url: str, local: Path | None = None) -> None:
+        self.store = Store(LocalCache(local or default_gocache()), open_backend(url))
+        self.lookups = ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="gocross-get")
+        self.folder = Path(tempfile.mkdtemp(prefix="gocross-cache-", dir=_socket_parent()))
+        self.path = self.folder / "socket"
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(str(self.path))
+        self.listener.listen(64)
+        self.sessions: list[threading.Thread] = []
+        self.lock = threading.Lock()
+        self.closed = False
+        threading.Thread(target=self._accept, name="gocross-cache-accept", daemon=True).start()
+
+    @property
+    def env(self) -> dict[str, str]:
+        from gocross.cacheprog.session import go_command_line
+
+        return {"GOCACHEPROG": go_command_line([sys.executable, "-I", "-S", str(RELAY), str(self.path)])}
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:  # closed: the command is over
+                return
+            thread = threading.Thread(target=self._session, args=(conn,), name="gocross-cache", daemon=True)
+            with self.lock:
+                if self.closed:
+                    conn.close()
+                    return
+                self.sessions.append(thread)
+            thread.start()
+
+    def _session(self, conn: socket.socket) -> None:
+        """Take the two pipes a relay sends, tell it so, and answer its ``go`` command until it is done."""
+        with conn:
+            try:
+                _, fds, _, _ = socket.recv_fds(conn, 1, 4)
+            except OSError:
+                return
+            if len(fds) != 2:  # not a relay: close whatever came and ignore it
+                for fd in fds:
+                    os.close(fd)
+                return
+            with open(fds[0], "rb") as stdin, open(fds[1], "wb") as stdout:  # noqa: PTH123 (file descriptors)
+                try:
+                    conn.sendall(b"k")
+                except OSError:
+                    return
+                with contextlib.suppress(OSError, ValueError):  # Go killed mid-answer: its pipes are gone
+                    serve(self.store, stdin, stdout, self.lookups)
+
+    def close(self, wait: float = CLOSE_WAIT) -> CacheStats:
+        """Stop accepting, let the conversations end, give the last uploads ``wait`` seconds; the counters."""
+        with self.lock:
+            self.closed = True
+            sessions = list(self.sessions)
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+        for thread in sessions:  # each ends when its go command closes the pipes (it has exited by now)
+            thread.join(timeout=wait)
+        self.lookups.shutdown(wait=False, cancel_futures=True)
+        return self.store.close(wait)
+
+
+def _socket_parent() -> str:
+    parent = tempfile.gettempdir()
+    return parent if len(parent) + len("/gocross-cache-XXXXXXXX/socket") <= SOCKET_PATH_MAX else "/tmp"
