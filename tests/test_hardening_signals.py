@@ -170,16 +170,22 @@ def test_smoke_stops_at_once_and_kills_every_tree(escaper: Path, tmp_path: Path,
     assert not _survivors(mark) and not _alive(child)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, pytest.param(signal.SIGHUP, marks=pytest.mark.slow)])
-def test_build_stopped_by_a_signal_keeps_finished_targets_only(tmp_path: Path, signum: int) -> None:
-    """SIGTERM/SIGHUP mid-build, as Ctrl-C: no compiler left running, no temporary, a truthful manifest."""
+@pytest.mark.parametrize(("signum", "cached"), [(signal.SIGTERM, False), (signal.SIGTERM, True),
+                                               pytest.param(signal.SIGHUP, False, marks=pytest.mark.slow)])
+def test_build_stopped_by_a_signal_keeps_finished_targets_only(tmp_path: Path, signum: int, cached: bool) -> None:
+    """SIGTERM/SIGHUP mid-build, as Ctrl-C: no compiler left running, no temporary, a truthful manifest; with
+    a shared cache, the cache server's socket folder is gone too."""
     mod = write_module(tmp_path / "sig", {"main.go": "package main\n\nfunc main() {}\n",
                                           # ≈ 2 s of arm64 compile on an idle 2-core machine (1500 functions took
                                           # 0.8 s, so the signal sent 0.5 s after amd64 could come too late)
                                           "slow_arm64.go": slow_arm64_source(6000)})
     out = tmp_path / "out"
     env, mark = _marked()
-    proc = _gocross("build", mod, "-j", "1", "-o", out, "-t", "linux/amd64,linux/arm64", env=env)
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    cache = ("--cache", tmp_path / "shared") if cached else ()
+    proc = _gocross("build", mod, "-j", "1", "-o", out, "-t", "linux/amd64,linux/arm64", *cache,
+                    env={**env, "TMPDIR": str(tmpdir)})
     assert proc.stderr is not None
     line = proc.stderr.readline()
     assert "linux/amd64" in line and "ok" in line, line + proc.stderr.read()
@@ -197,6 +203,7 @@ def test_build_stopped_by_a_signal_keeps_finished_targets_only(tmp_path: Path, s
     manifest = json.loads((out / "artifacts.json").read_text())
     assert manifest["cancelled"] is True
     assert [(e["target"], e["status"]) for e in manifest["artifacts"]] == [("linux/amd64", "ok")]
+    assert not list(tmpdir.iterdir())
 
 
 @pytest.mark.slow  # ten builds interrupted in turn: 4–12 s on the reference machine
@@ -228,8 +235,11 @@ def test_go_test_stopped_by_sigterm(tmp_path: Path) -> None:
     mod = write_module(tmp_path / "slowtest", {"main.go": "package main\n\nfunc main() {}\n",
                                                "slow_test.go": SLOW_TEST})
     env, mark = _marked()
-    proc = subprocess.Popen([sys.executable, "-m", "gocross", "test", "-t", "linux/amd64"], cwd=mod, env=env,
-                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_defaults)
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "gocross", "test", "-t", "linux/amd64"], cwd=mod,
+                            env={**env, "TMPDIR": str(tmpdir)}, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, preexec_fn=_defaults)
     deadline = time.monotonic() + 60
     while not any(b"-test.v" in _cmdline(pid) for pid in _marked_pids(mark)):  # the test binary runs
         if time.monotonic() > deadline or proc.poll() is not None:
@@ -241,6 +251,7 @@ def test_go_test_stopped_by_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "Traceback" not in err
     assert not _survivors(mark)
+    assert not list(tmpdir.iterdir())  # nothing left in TMPDIR (go works under gocross's GOTMPDIR)
 
 
 def _wait_for_handlers(pid: int) -> None:

@@ -30,7 +30,7 @@ from gocross.incremental import OutputId, State, source_fingerprint, step_key
 from gocross.log import logger
 from gocross.plan import BuildOptions, BuildPlan, BuildStep, make_plan
 from gocross.safefs import OWN_PREFIX, folder_lock
-from gocross.toolchain import Toolchain
+from gocross.toolchain import Toolchain, go_scratch
 
 if TYPE_CHECKING:
     from gocross.binary import BinaryInfo
@@ -143,13 +143,15 @@ def _run_locked(plan: BuildPlan, progress: ProgressCallback | None, cache_env: M
     started = time.monotonic()
     _remove_stale_temporaries(plan.out_dir)
     source = source_fingerprint(plan.toolchain, plan.package_dir, plan.out_dir) if plan.incremental else None
-    matrix = _BuildMatrix(plan, progress or (lambda *_: None), State(plan.out_dir), source, cache_env)
-    try:
-        artifacts = matrix.run_all()
-    except KeyboardInterrupt:
-        matrix.state.save()
-        _write(plan, matrix.finished(), started, cancelled=True)
-        raise
+    with go_scratch() as scratch_env:
+        matrix = _BuildMatrix(plan, progress or (lambda *_: None), State(plan.out_dir), source,
+                              {**cache_env, **scratch_env})
+        try:
+            artifacts = matrix.run_all()
+        except KeyboardInterrupt:
+            matrix.state.save()
+            _write(plan, matrix.finished(), started, cancelled=True)
+            raise
     matrix.state.save()
     return _write(plan, artifacts, started)
 
@@ -170,7 +172,7 @@ class _BuildMatrix:
     """Runs the steps on the executor (which stops every compiler on a cancel) and keeps what finished."""
 
     def __init__(self, plan: BuildPlan, progress: ProgressCallback, state: State, source: str | None,
-                 cache_env: Mapping[str, str]) -> None:
+                 run_env: Mapping[str, str]) -> None:
         self.plan = plan
         self.progress = progress
         self.state = state
@@ -179,7 +181,7 @@ class _BuildMatrix:
         self.done: list[Artifact] = []
         self.executor = Executor(plan.jobs, name="gocross-build")
         # Not part of step.env: they change no output, so they stay out of the incremental fingerprint.
-        self.run_env = {**toolchain_gc_env(plan.jobs), **cache_env}
+        self.run_env = {**toolchain_gc_env(plan.jobs), **run_env}
 
     def run_all(self) -> list[Artifact]:
         with self.executor as executor:  # an exception (Ctrl-C) cancels: queued steps dropped, compilers killed

@@ -8,6 +8,7 @@ every one of the many ``go`` invocations a matrix build makes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import json
@@ -15,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -221,3 +223,17 @@ def go_fields(words: Sequence[str]) -> str:
     """The words joined as one such value (each quoted by :func:`go_field`)."""
     return " ".join(go_field(w) for w in words)
 
+
+
+@contextlib.contextmanager
+def go_scratch() -> Iterator[dict[str, str]]:
+    """``GOTMPDIR`` for a command's ``go`` children: a private folder, removed when the command ends.
+
+    A ``go`` killed by a cancel cannot remove its ``go-build…`` work folder, which would stay in TMPDIR with
+    half-written objects; under this folder it goes with the rest. A GOTMPDIR the user set holds the folder.
+    """
+    folder = tempfile.mkdtemp(prefix="gocross-go-", dir=os.environ.get("GOTMPDIR") or None)
+    try:
+        yield {"GOTMPDIR": folder}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

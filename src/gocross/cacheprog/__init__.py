@@ -6,12 +6,14 @@ the local ``GOCACHE`` as the first level, in Go's own on-disk format (so a warm 
 is a warm first level, and the other way round), and a remote second level — a shared folder or an HTTP
 server speaking the Bazel remote-cache protocol — that is read through and written back.
 
-The modules: :mod:`.protocol` (Go's messages), :mod:`.local` (GOCACHE's format), :mod:`.remote` (the folder
-and HTTP back-ends, the Bazel ActionResult record), :mod:`.store` (the two levels, the uploader, the
-breaker), :mod:`.stats` (counters a helper writes at exit and the parent sums), :mod:`.session` (what
-``build`` and ``test`` put in the environment). ``python -m gocross.cacheprog`` is the child Go runs.
+The modules: :mod:`.protocol` (Go's messages), :mod:`.exchange` (one ``go`` command's conversation),
+:mod:`.local` (GOCACHE's format), :mod:`.remote` (the folder and HTTP back-ends, the Bazel ActionResult
+record), :mod:`.store` (the two levels, the uploader, the breaker), :mod:`.stats` (the counters),
+:mod:`.session` (which cache a command uses; ``serving``), :mod:`.server` (one server per gocross command
+for all its ``go`` children) and :mod:`.relay` (the tiny GOCACHEPROG that hands Go's pipes to that server).
+``python -m gocross.cacheprog`` is a stand-alone helper for ``go`` commands gocross does not start.
 
-This file imports nothing: Go starts one helper per ``go`` command, and the parent's side (``session``: its
-dataclasses, the toolchain module, subprocess) cost the helper ≈ 20 ms of start-up it never uses
-(benchmarks/bench_cache.py's case (d)). Import the modules themselves.
+This file imports nothing: the stand-alone helper starts once per ``go`` command, and the parent's side
+(``session``: its dataclasses, the toolchain module, subprocess) would cost it ≈ 20 ms it never uses.
+Import the modules themselves.
 """

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gocross.errors import UsageError
-from gocross.toolchain import go_field
+from gocross.toolchain import go_fields
 
 if TYPE_CHECKING:
     from gocross.cacheprog.server import CacheServer
@@ -41,15 +41,11 @@ def resolve_cache_url(option: str | None, configured: str | None) -> str | None:
 
 def go_command_line(argv: list[str]) -> str:
     """A GOCACHEPROG value: each word quoted as Go's ``quoted.Split`` reads it (in '…' or "…", no escapes)."""
-    return " ".join(_go_quote(a) for a in argv)
-
-
-def _go_quote(word: str) -> str:
     try:
-        return go_field(word)
+        return go_fields(argv)
     except ValueError:
-        raise UsageError(f"{word!r} holds both kinds of quote, which Go cannot read in GOCACHEPROG; use a folder "
-                         "(or cache URL) and a temporary folder without quotes.") from None
+        raise UsageError("A path in GOCACHEPROG (Python, gocross or the temporary folder) holds both kinds of "
+                         "quote, which Go cannot read; use a TMPDIR and an install folder without quotes.") from None
 
 
 @dataclass(frozen=True)

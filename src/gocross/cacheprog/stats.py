@@ -1,7 +1,8 @@
-"""What the cache did, counted in each helper and summed by gocross: hits, misses, bytes, time, failures.
+"""What the cache did: hits, misses, bytes, time, failures — for a whole gocross command.
 
-Go starts one helper per ``go`` process (one per target), so each writes its counters to a file of its own
-in the session's folder when Go closes it, and the parent adds them up once the build is over.
+gocross's own server counts in one store for all of a command's ``go`` children. The stand-alone helper
+(``python -m gocross.cacheprog --stats DIR``) writes its counters to a file of its own in ``DIR`` when Go
+closes it, and :func:`collect_stats` adds such files up.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class CacheStats:
-    """Counters over every helper of one command (one helper per ``go`` process)."""
+    """Counters over every ``go`` command one gocross command ran (``helpers``: how many talked to it)."""
 
     local_hits: int = 0
     remote_hits: int = 0

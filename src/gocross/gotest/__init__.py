@@ -54,7 +54,7 @@ from gocross.gotest.settings import cgo_by_target, has_c_compiler, with_config_f
 from gocross.gotest.verdicts import BINFMT_HINT, judge
 from gocross.shard import Shard, shard_targets
 from gocross.targets import Target, select_targets
-from gocross.toolchain import Toolchain
+from gocross.toolchain import Toolchain, go_scratch
 
 __all__ = [
     "BINFMT_HINT",
@@ -187,8 +187,8 @@ def run_tests(options: TestOptions, *, toolchain: Toolchain | None = None,
     started = time.monotonic()
     cache_url = resolve_cache_url(options.cache, config.cache)
     session = cache_session(cache_url, tc.version_tuple) if cache_url else None
-    with binaries_scratch(binaries_dir(directory)) as scratch, serving(session) as cache:
-        matrix = TestMatrix(tc, directory, flags, jobs, scratch, report, cgo, cache.env if cache else None)
+    with binaries_scratch(binaries_dir(directory)) as scratch, serving(session) as cache, go_scratch() as work:
+        matrix = TestMatrix(tc, directory, flags, jobs, scratch, report, cgo, {**(cache.env if cache else {}), **work})
         results = matrix.run(columns, ordered)  # Ctrl-C: every compiler and test binary is killed, re-raised
         stats = cache.close() if cache else None
     names = [p.import_path for p in ordered]

@@ -57,14 +57,14 @@ class TestMatrix:
     __test__ = False
 
     def __init__(self, tc: Toolchain, directory: Path, flags: GoTestFlags, jobs: int, scratch: Path,
-                 progress: Progress, cgo: Mapping[str, bool], cache_env: Mapping[str, str] | None = None) -> None:
+                 progress: Progress, cgo: Mapping[str, bool], run_env: Mapping[str, str] | None = None) -> None:
         self.tc, self.directory, self.flags, self.jobs = tc, directory, flags, jobs
         self.scratch, self.progress, self.cgo = scratch, progress, dict(cgo)
         self.results: list[PackageResult] = []
         self._ex: Executor | None = None
         # The builder's GOGC tuning, read once; only `go test -c` and `go vet` get it (see _go_env).
         self.gc_env = toolchain_gc_env(min(jobs, MAX_BUILDS))
-        self.cache_env = dict(cache_env or {})  # GOCACHEPROG for the shared build cache (gocross.cacheprog)
+        self.run_env = dict(run_env or {})  # GOCACHEPROG (the shared build cache), GOTMPDIR: no output changes
 
     def run(self, targets: Sequence[Target], packages: Sequence[GoPackage]) -> list[PackageResult]:
         """Every (target, package) result; Ctrl-C kills every compiler and test binary and is re-raised."""
@@ -137,7 +137,7 @@ class TestMatrix:
         """For `go test -c` and `go vet` only (with the builder's GOGC tuning); test binaries run without it."""
         cgo = "1" if self.cgo.get(target.name) else "0"
         c_toolchain = test_env(target, self.directory) if cgo == "1" else {}  # zig for a foreign target
-        return self.tc.environ({**self.gc_env, **self.cache_env, **target.env, "CGO_ENABLED": cgo, **c_toolchain})
+        return self.tc.environ({**self.gc_env, **self.run_env, **target.env, "CGO_ENABLED": cgo, **c_toolchain})
 
     def _vet(self, job: _Job, choice: RunnerChoice | None) -> PackageResult:
         """Compiled but nothing here runs it: say why, and vet it for its own GOOS/GOARCH."""
