@@ -290,7 +290,7 @@ def test_a_signal_in_the_first_milliseconds_is_never_a_gocross_traceback(signum:
     seen = set()
     for delay in (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3) * 2:
         child = subprocess.Popen([sys.executable, "-m", "gocross", "targets"], stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE, text=True)
+                                 stderr=subprocess.PIPE, text=True, preexec_fn=_defaults)
         time.sleep(delay)
         child.send_signal(signum)
         err = child.stderr.read() if child.stderr else ""
@@ -397,7 +397,8 @@ finally:
     print("LATE", sorted(set(late)), file=sys.stderr)
 """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_SRC), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", spy], env=env, text=True, capture_output=True, check=False)
+    done = subprocess.run([sys.executable, "-c", spy], env=env, text=True, capture_output=True, check=False,
+                          preexec_fn=_defaults)  # a suite started in the background has SIGINT ignored
     assert done.returncode == 0 and "Usage" in done.stdout, done.stderr
     late = done.stderr.rsplit("LATE ", 1)[1].strip()
     assert late == str(["gocross"]), late  # only the package itself, found before its first line runs

@@ -20,6 +20,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -98,10 +99,11 @@ class CacheServer:
             self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+        deadline = time.monotonic() + wait
         for thread in sessions:  # each ends when its go command closes the pipes (it has exited by now)
-            thread.join(timeout=wait)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.lookups.shutdown(wait=False, cancel_futures=True)
-        return self.store.close(wait)
+        return self.store.close(max(0.0, deadline - time.monotonic()))
 
 
 def _socket_parent() -> str:
