@@ -59,6 +59,10 @@ class Store:
         self.uploader = ThreadPoolExecutor(UPLOAD_THREADS, thread_name_prefix="gocross-upload")
         self.pending = threading.BoundedSemaphore(UPLOAD_QUEUE)
         self.futures: set[Future[None]] = set()
+        # Index entries are written after Go has its answer (a file create costs ≈ 1 ms on this machine kind,
+        # and Go only needs the body): until then this store answers from what it remembers.
+        self.entry_writer = ThreadPoolExecutor(1, thread_name_prefix="gocross-entry")
+        self.known: dict[bytes, tuple[bytes, int]] = {}
 
     def note_session(self) -> None:
         """One more ``go`` command talks to this store (the summary's ``helpers``)."""
@@ -67,7 +71,8 @@ class Store:
     # -- reads
 
     def get_local(self, action_id: bytes) -> tuple[bytes, int, Path] | None:
-        found = self.local.get(action_id)
+        known = self.known.get(action_id)
+        found = (*known, self.local.body_path(known[0])) if known else self.local.get(action_id)
         if found is not None:
             self._add(local_hits=1)
         elif self.remote is None:
@@ -103,7 +108,7 @@ class Store:
         output_id, size = parsed
         if not self.local.has_body(output_id, size) and not self._download(remote, output_id, size):
             return None
-        self.local.put_entry(action_id, output_id, size)
+        self._record(action_id, output_id, size)
         self._add(remote_hits=1)
         return output_id, size, self.local.body_path(output_id)
 
@@ -112,27 +117,36 @@ class Store:
         try:
             with os.fdopen(fd, "wb") as handle:
                 sink = _HashingWriter(handle)
-                if not remote.get_cas(output_id, sink):  # type: ignore[arg-type]
-                    return False
-            if sink.digest.digest() != output_id or sink.size != size:
-                self._add(corrupt=1)
+                found = remote.get_cas(output_id, sink)  # type: ignore[arg-type]
+            if not found or sink.digest.digest() != output_id or sink.size != size:
+                tmp.unlink()
+                self._add(corrupt=1 if found else 0)
                 return False
-            tmp.chmod(0o644)
             tmp.replace(self.local.body_path(output_id))
-            self._add(bytes_down=size)
-            return True
-        finally:
+        except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+            raise
+        self._add(bytes_down=size)
+        return True
 
     # -- writes
 
     def put(self, action_id: bytes, output_id: bytes, body: bytes) -> Path:
         path = self.local.put_body(output_id, body)
-        self.local.put_entry(action_id, output_id, len(body))
+        self._record(action_id, output_id, len(body))
         if self.remote is not None:
             self._queue_upload(action_id, output_id, path, len(body))
         return path
+
+    def _record(self, action_id: bytes, output_id: bytes, size: int) -> None:
+        """Remember the entry at once, write it to GOCACHE in the background (for plain go, later helpers)."""
+        self.known[action_id] = (output_id, size)
+        self.entry_writer.submit(self._write_entry, action_id, output_id, size)
+
+    def _write_entry(self, action_id: bytes, output_id: bytes, size: int) -> None:
+        with contextlib.suppress(OSError):  # a lost entry is a later miss, never a wrong answer
+            self.local.put_entry(action_id, output_id, size)
 
     def _queue_upload(self, action_id: bytes, output_id: bytes, path: Path, size: int) -> None:
         if self.down or not self.pending.acquire(blocking=False):
@@ -175,6 +189,7 @@ class Store:
                 break
             with contextlib.suppress(Exception):
                 left[0].result(timeout=max(0.0, deadline - time.monotonic()))
+        self.entry_writer.shutdown(wait=True)  # local writes, quick: every entry answered is kept
         abandoned = sum(1 for f in left if f.cancel() or not f.done())
         if abandoned:
             self._add(upload_failures=abandoned)
