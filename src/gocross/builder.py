@@ -110,11 +110,10 @@ def _available_memory() -> int:
 def build(options: BuildOptions, *, toolchain: Toolchain | None = None,
           progress: ProgressCallback | None = None) -> BuildResult:
     """Build every selected target; raise nothing for per-target failures — they are in the result."""
+    from gocross.cacheprog.session import serving
     from gocross.toolchain import find_toolchain
 
     tc = toolchain or find_toolchain()
-    from gocross.cacheprog.session import serving
-
     plan = make_plan(tc, options, default_jobs())  # --jobs, else gocross.toml's jobs, else the measured default
     with serving(plan.cache) as cache:
         result = run_plan(plan, progress, cache.env if cache else None)

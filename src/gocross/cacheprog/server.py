@@ -27,11 +27,15 @@ from pathlib import Path
 from gocross.cacheprog.exchange import serve
 from gocross.cacheprog.local import LocalCache, default_gocache
 from gocross.cacheprog.remote import open_backend
+from gocross.cacheprog.session import go_command_line
 from gocross.cacheprog.stats import CacheStats
 from gocross.cacheprog.store import CLOSE_WAIT, Store
 
 LOOKUP_THREADS = 16  # remote lookups in flight at once, over every go command (each keeps about two waiting)
 SOCKET_PATH_MAX = 100  # sun_path holds 104–108 bytes; a longer TMPDIR falls back to /tmp
+FOLDER_PREFIX = "gocross-cache-"
+SOCKET_NAME = "socket"
+MKDTEMP_RANDOM = 8  # the characters tempfile.mkdtemp adds after the prefix
 RELAY = Path(__file__).with_name("relay.py")
 
 
@@ -41,8 +45,8 @@ class CacheServer:
     def __init__(self, url: str, local: Path | None = None) -> None:
         self.store = Store(LocalCache(local or default_gocache()), open_backend(url))
         self.lookups = ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="gocross-get")
-        self.folder = Path(tempfile.mkdtemp(prefix="gocross-cache-", dir=_socket_parent()))
-        self.path = self.folder / "socket"
+        self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=_socket_parent()))
+        self.path = self.folder / SOCKET_NAME
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(str(self.path))
         self.listener.listen(64)
@@ -53,8 +57,6 @@ class CacheServer:
 
     @property
     def env(self) -> dict[str, str]:
-        from gocross.cacheprog.session import go_command_line
-
         return {"GOCACHEPROG": go_command_line([sys.executable, "-I", "-S", str(RELAY), str(self.path)])}
 
     def _accept(self) -> None:
@@ -108,4 +110,5 @@ class CacheServer:
 
 def _socket_parent() -> str:
     parent = tempfile.gettempdir()
-    return parent if len(parent) + len("/gocross-cache-XXXXXXXX/socket") <= SOCKET_PATH_MAX else "/tmp"
+    length = len(parent) + 1 + len(FOLDER_PREFIX) + MKDTEMP_RANDOM + 1 + len(SOCKET_NAME)
+    return parent if length <= SOCKET_PATH_MAX else "/tmp"

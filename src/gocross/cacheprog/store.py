@@ -120,7 +120,8 @@ class Store:
                 found = remote.get_cas(output_id, sink)  # type: ignore[arg-type]
             if not found or sink.digest.digest() != output_id or sink.size != size:
                 tmp.unlink()
-                self._add(corrupt=1 if found else 0)
+                if found:  # a body that is not what the record names
+                    self._add(corrupt=1)
                 return False
             tmp.replace(self.local.body_path(output_id))
         except BaseException:
