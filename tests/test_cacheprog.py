@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,11 @@ from tests.helpers import assert_clean_error, gocross
 from tests.nginx_cache import NginxCache, nginx_cache
 
 from gocross.cacheprog.local import LocalCache, parse_entry
+from gocross.cacheprog.prefetch import hint_for
 from gocross.cacheprog.remote import decode_action_result, encode_action_result
 from gocross.cacheprog.server import RELAY, CacheServer
 from gocross.cacheprog.session import resolve_cache_url
-from gocross.cacheprog.stats import collect_stats
+from gocross.cacheprog.stats import CacheStats, collect_stats
 from gocross.errors import UsageError
 
 
@@ -161,10 +162,10 @@ def test_a_shared_folder_works_the_same(tmp_path: Path) -> None:
     assert collect_stats(tmp_path / "stats").remote_hits == 1
 
 
-def _relay(server: CacheServer) -> Helper:
+def _relay(server: CacheServer, hint: str | None = None) -> Helper:
     """A relay started with the argument list behind the server's GOCACHEPROG, as Go starts it."""
-    argv = [sys.executable, "-I", "-S", str(RELAY), str(server.path)]
-    assert server.env["GOCACHEPROG"] == " ".join(argv)  # no word here needs Go's quotes
+    argv = [sys.executable, "-I", "-S", str(RELAY), str(server.path), *([hint] if hint else [])]
+    assert server.env_for(hint)["GOCACHEPROG"] == " ".join(argv)  # no word here needs Go's quotes
     return Helper(None, Path(), Path(), argv)
 
 
@@ -183,6 +184,80 @@ def test_one_server_answers_every_go_command_through_its_relay(tmp_path: Path) -
     assert (stats.helpers, stats.local_hits, stats.misses, stats.uploads) == (2, 1, 1, 1)
     assert (shared / "cas" / hashlib.sha256(BODY).hexdigest()).read_bytes() == BODY
     assert not server.folder.exists()  # the socket's private folder is gone with the server
+
+
+HINT = hint_for("go1.25.0", ("hello", ".", ("-trimpath",), [("GOARCH", "arm64"), ("GOOS", "linux")]))
+BODIES = [f"package {i}\n".encode() * 400 for i in range(3)]
+ACTIONS = [hashlib.sha256(b"action %d" % i).digest() for i in range(3)]
+
+
+def _publish(url: str, gocache: Path, succeeded: bool = True) -> CacheStats:
+    """One gocross command whose go command (through a relay with HINT) puts the three entries."""
+    server = CacheServer(url, gocache)
+    helper = _relay(server, HINT)
+    for action, body in zip(ACTIONS, BODIES, strict=True):
+        helper.get(action)  # Go asks first, misses, compiles, then puts
+        helper.put(action, body)
+    helper.close()
+    if succeeded:
+        server.build_succeeded(HINT)
+    return server.close()
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_target_reads_ahead_what_its_last_build_found(server: NginxCache, tmp_path: Path) -> None:
+    published = _publish(server.url, tmp_path / "gocache1")
+    assert published.uploads == 4  # three entries and the list
+    record = decode_action_result((server.data / "ac" / HINT).read_bytes())
+    assert record is not None
+    listed = (server.data / "cas" / record[0].hex()).read_bytes()
+    assert listed == b"".join(ACTIONS) and record[1] == len(listed)
+
+    reader = CacheServer(server.url, tmp_path / "gocache2")
+    helper = _relay(reader, HINT)
+    _wait_for(lambda: reader.store.count.prefetched == 3)  # fetched before Go asked for any
+    asked = len(server.requests())
+    hit = helper.get(ACTIONS[1])
+    assert Path(hit["DiskPath"]).read_bytes() == BODIES[1] and len(server.requests()) == asked  # no new request
+    helper.close()
+    reader.build_succeeded(HINT)
+    stats = reader.close()
+    assert (stats.prefetched, stats.remote_hits, stats.prefetch_unused, stats.local_hits) == (3, 1, 2, 0)
+    assert stats.uploads == 0  # the same list: not published again
+
+
+def test_a_failed_build_publishes_no_list(server: NginxCache, tmp_path: Path) -> None:
+    assert _publish(server.url, tmp_path / "gocache", succeeded=False).uploads == 3
+    assert not (server.data / "ac" / HINT).exists()
+
+
+def test_a_corrupt_list_or_listed_entry_is_not_used(server: NginxCache, tmp_path: Path) -> None:
+    _publish(server.url, tmp_path / "gocache1")
+    body = server.data / "cas" / hashlib.sha256(BODIES[0]).hexdigest()
+    body.write_bytes(b"\0" * len(BODIES[0]))  # a listed entry's body, corrupted
+    reader = CacheServer(server.url, tmp_path / "gocache2")
+    helper = _relay(reader, HINT)
+    _wait_for(lambda: reader.store.count.prefetched == 2 and reader.store.count.corrupt == 1)
+    assert helper.get(ACTIONS[0]) == {"ID": 1, "Miss": True}  # asked again, still corrupt: a miss
+    helper.close()
+    assert reader.close().corrupt == 2
+
+    record = decode_action_result((server.data / "ac" / HINT).read_bytes())
+    assert record is not None
+    listed = server.data / "cas" / record[0].hex()
+    listed.write_bytes(listed.read_bytes()[::-1])  # the list itself corrupted: nothing read ahead
+    reader = CacheServer(server.url, tmp_path / "gocache3")
+    helper = _relay(reader, HINT)
+    assert Path(helper.get(ACTIONS[2])["DiskPath"]).read_bytes() == BODIES[2]  # Go's own lookup still works
+    helper.close()
+    stats = reader.close()
+    assert (stats.prefetched, stats.corrupt, stats.remote_hits) == (0, 1, 1)
 
 
 def test_a_stranger_on_the_socket_is_ignored(tmp_path: Path) -> None:
@@ -267,6 +342,8 @@ def test_builds_share_compiled_packages_through_the_server(server: NginxCache, t
     warm = _build(module, tmp_path / "b", tmp_path / "gocache-b", server.url)
     assert warm["cache"]["remote_hits"] > 20 and warm["cache"]["failed"] == 0
     assert warm["cache"]["bytes_down"] > 1 << 20
+    # The cold build published what its target found; the warm one read it ahead, and used nearly all of it.
+    assert warm["cache"]["prefetched"] > 20 and warm["cache"]["prefetch_unused"] <= 5
     assert warm["artifacts"][0]["sha256"] == cold["artifacts"][0]["sha256"]
 
     # A corrupt body on the server: detected, not used, compiled again — the same binary.

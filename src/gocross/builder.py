@@ -34,6 +34,7 @@ from gocross.toolchain import Toolchain, go_scratch
 
 if TYPE_CHECKING:
     from gocross.binary import BinaryInfo
+    from gocross.cacheprog.server import CacheServer
     from gocross.cacheprog.stats import CacheStats
 
 TMP_MARK = f"{OWN_PREFIX}tmp-"
@@ -116,7 +117,7 @@ def build(options: BuildOptions, *, toolchain: Toolchain | None = None,
     tc = toolchain or find_toolchain()
     plan = make_plan(tc, options, default_jobs())  # --jobs, else gocross.toml's jobs, else the measured default
     with serving(plan.cache) as cache:
-        result = run_plan(plan, progress, cache.env if cache else None)
+        result = run_plan(plan, progress, cache)
         if cache is not None:
             result = replace(result, cache=cache.close())
     if options.check_reproducible and not result.cancelled:
@@ -125,26 +126,26 @@ def build(options: BuildOptions, *, toolchain: Toolchain | None = None,
 
 
 def run_plan(plan: BuildPlan, progress: ProgressCallback | None = None,
-             cache_env: Mapping[str, str] | None = None) -> BuildResult:
+             cache: CacheServer | None = None) -> BuildResult:
     """Execute a plan; on Ctrl-C, stop every compiler, keep what finished, write the manifest, re-raise.
 
-    ``cache_env`` points every ``go`` at the running cache server (GOCACHEPROG); it changes no output, so it
-    is not part of the steps' environment (nor of their incremental fingerprint).
+    ``cache`` is the running cache server every ``go`` is pointed at (GOCACHEPROG, with its target's
+    read-ahead key); it changes no output, so it is not part of the steps' environment (nor of their
+    incremental fingerprint).
 
     One build into a folder at a time (its lock): a second build waits, saying so, rather than interleave
     its renames, state and manifest with the first's.
     """
     with folder_lock(plan.out_dir, logger.warning):
-        return _run_locked(plan, progress, cache_env or {})
+        return _run_locked(plan, progress, cache)
 
 
-def _run_locked(plan: BuildPlan, progress: ProgressCallback | None, cache_env: Mapping[str, str]) -> BuildResult:
+def _run_locked(plan: BuildPlan, progress: ProgressCallback | None, cache: CacheServer | None) -> BuildResult:
     started = time.monotonic()
     _remove_stale_temporaries(plan.out_dir)
     source = source_fingerprint(plan.toolchain, plan.package_dir, plan.out_dir) if plan.incremental else None
     with go_scratch() as scratch_env:
-        matrix = _BuildMatrix(plan, progress or (lambda *_: None), State(plan.out_dir), source,
-                              {**cache_env, **scratch_env})
+        matrix = _BuildMatrix(plan, progress or (lambda *_: None), State(plan.out_dir), source, scratch_env, cache)
         try:
             artifacts = matrix.run_all()
         except KeyboardInterrupt:
@@ -171,7 +172,7 @@ class _BuildMatrix:
     """Runs the steps on the executor (which stops every compiler on a cancel) and keeps what finished."""
 
     def __init__(self, plan: BuildPlan, progress: ProgressCallback, state: State, source: str | None,
-                 run_env: Mapping[str, str]) -> None:
+                 run_env: Mapping[str, str], cache: CacheServer | None) -> None:
         self.plan = plan
         self.progress = progress
         self.state = state
@@ -181,6 +182,7 @@ class _BuildMatrix:
         self.executor = Executor(plan.jobs, name="gocross-build")
         # Not part of step.env: they change no output, so they stay out of the incremental fingerprint.
         self.run_env = {**toolchain_gc_env(plan.jobs), **run_env}
+        self.cache = cache
 
     def run_all(self) -> list[Artifact]:
         with self.executor as executor:  # an exception (Ctrl-C) cancels: queued steps dropped, compilers killed
@@ -264,8 +266,21 @@ class _BuildMatrix:
         """``go build`` writing to ``tmp``, its diagnostics in order; None when cancelled before it started."""
         argv = step.argv(tmp)
         logger.debug("%s: %s", step.target.name, " ".join(argv))
-        env = self.plan.toolchain.environ({**self.run_env, **step.env})
-        return self.executor.run(argv, env=env, cwd=self.plan.package_dir, merge_stderr=True)
+        hint = self._read_ahead_key(step)
+        cache_env = self.cache.env_for(hint) if self.cache is not None else {}
+        env = self.plan.toolchain.environ({**self.run_env, **cache_env, **step.env})
+        done = self.executor.run(argv, env=env, cwd=self.plan.package_dir, merge_stderr=True)
+        if self.cache is not None and done is not None and done.returncode == 0:
+            self.cache.build_succeeded(hint)
+        return done
+
+    def _read_ahead_key(self, step: BuildStep) -> str:
+        """The key of this target's read-ahead list in the shared cache (cacheprog/prefetch.py): what decides
+        which actions Go asks for — never the output's or the checkout's path, which differ between runners."""
+        from gocross.cacheprog.prefetch import hint_for
+
+        return hint_for(self.plan.toolchain.version,
+                        (self.plan.name, step.package, step.flags, sorted(step.env.items())))
 
 
 def _seed_temporary(output: Path, tmp: Path) -> int | None:

@@ -11,17 +11,21 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import IO
 
+from gocross.cacheprog.prefetch import Journal
 from gocross.cacheprog.protocol import Request, Responder, read_request
 from gocross.cacheprog.store import Store
 
 
-def serve(store: Store, stdin: IO[bytes], stdout: IO[bytes], lookups: ThreadPoolExecutor) -> None:
+def serve(store: Store, stdin: IO[bytes], stdout: IO[bytes], lookups: ThreadPoolExecutor,
+          journal: Journal | None = None) -> None:
     """Answer Go until it says ``close`` (or closes our stdin); remote lookups run on ``lookups``.
 
     Local hits and puts are answered on this thread at once; a local miss with a remote goes to the pool, so
     Go's parallel requests wait on the network together. ``close`` is answered once this command's own
-    lookups are done; the store (its uploads) outlives the conversation.
+    lookups are done; the store (its uploads) outlives the conversation. ``journal`` records what Go asked
+    for and found (the read-ahead list of its target).
     """
+    journal = journal or Journal()
     out = Responder(stdout)
     out.hello()
     store.note_session()
@@ -34,13 +38,15 @@ def serve(store: Store, stdin: IO[bytes], stdout: IO[bytes], lookups: ThreadPool
 
     while (request := read_request(stdin)) is not None:
         if request.command == "get":
+            journal.asked(request.action_id)
             found = store.get_local(request.action_id)
             if found is not None:
+                journal.found(request.action_id)
                 out.hit(request.id, found[0], found[1], str(found[2]))
             elif store.remote is None:
                 out.miss(request.id)
             else:
-                future = lookups.submit(_remote_get, store, out, request)
+                future = lookups.submit(_remote_get, store, out, request, journal)
                 with lock:
                     pending.add(future)
                 future.add_done_callback(forget)
@@ -50,6 +56,7 @@ def serve(store: Store, stdin: IO[bytes], stdout: IO[bytes], lookups: ThreadPool
             except OSError as exc:
                 out.error(request.id, f"gocross cache: cannot write to GOCACHE: {exc.strerror}")
             else:
+                journal.found(request.action_id)
                 out.stored(request.id, str(path))
         elif request.command == "close":
             with lock:
@@ -61,7 +68,7 @@ def serve(store: Store, stdin: IO[bytes], stdout: IO[bytes], lookups: ThreadPool
             out.error(request.id, f"unknown command {request.command!r}")
 
 
-def _remote_get(store: Store, out: Responder, request: Request) -> None:
+def _remote_get(store: Store, out: Responder, request: Request, journal: Journal) -> None:
     try:
         found = store.get_remote(request.action_id)
     except Exception as exc:  # a bug here must cost a miss, not Go's "GOCACHEPROG exited pre-Close"
@@ -71,6 +78,7 @@ def _remote_get(store: Store, out: Responder, request: Request) -> None:
         if found is None:
             out.miss(request.id)
         else:
+            journal.found(request.action_id)
             out.hit(request.id, found[0], found[1], str(found[2]))
     except OSError:  # Go has gone (killed, or the build was cancelled): nobody is waiting for the answer
         pass

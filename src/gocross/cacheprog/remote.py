@@ -34,7 +34,7 @@ class RemoteError(Exception):
 class Backend(Protocol):
     def get_ac(self, action_id: bytes) -> bytes | None: ...
     def get_cas(self, output_id: bytes, sink: BinaryIO) -> bool: ...
-    def put_cas(self, output_id: bytes, path: Path) -> None: ...
+    def put_cas(self, output_id: bytes, body: Path | bytes) -> None: ...
     def put_ac(self, action_id: bytes, record: bytes) -> None: ...
 
 
@@ -141,8 +141,8 @@ class FolderBackend:
             raise RemoteError(f"{self.root}: {exc.strerror}") from None
         return True
 
-    def put_cas(self, output_id: bytes, path: Path) -> None:
-        self._store(self._path("cas", output_id), path.read_bytes())
+    def put_cas(self, output_id: bytes, body: Path | bytes) -> None:
+        self._store(self._path("cas", output_id), body if isinstance(body, bytes) else body.read_bytes())
 
     def put_ac(self, action_id: bytes, record: bytes) -> None:
         self._store(self._path("ac", action_id), record)
@@ -231,9 +231,13 @@ class HttpBackend:
             shutil.copyfileobj(response, sink, 1 << 20)
             return True
 
-    def put_cas(self, output_id: bytes, path: Path) -> None:
-        with path.open("rb") as handle, \
-                self._request("PUT", f"cas/{output_id.hex()}", handle, path.stat().st_size) as response:
+    def put_cas(self, output_id: bytes, body: Path | bytes) -> None:
+        if isinstance(body, bytes):
+            with self._request("PUT", f"cas/{output_id.hex()}", body, len(body)) as response:
+                _check(response, "PUT")
+            return
+        with body.open("rb") as handle, \
+                self._request("PUT", f"cas/{output_id.hex()}", handle, body.stat().st_size) as response:
             _check(response, "PUT")
 
     def put_ac(self, action_id: bytes, record: bytes) -> None:

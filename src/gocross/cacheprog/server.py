@@ -24,6 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from gocross.cacheprog import prefetch
 from gocross.cacheprog.exchange import serve
 from gocross.cacheprog.local import LocalCache, default_gocache
 from gocross.cacheprog.remote import open_backend
@@ -37,6 +38,7 @@ FOLDER_PREFIX = "gocross-cache-"
 SOCKET_NAME = "socket"
 MKDTEMP_RANDOM = 8  # the characters tempfile.mkdtemp adds after the prefix
 RELAY = Path(__file__).with_name("relay.py")
+HINT_LENGTH = 64  # a read-ahead key in hex, after the relay's one-byte greeting
 
 
 class CacheServer:
@@ -53,11 +55,27 @@ class CacheServer:
         self.sessions: list[threading.Thread] = []
         self.lock = threading.Lock()
         self.closed = False
+        # Read-ahead (prefetch.py), per target key: what each go command found, the list it was given, and
+        # the keys whose build succeeded (only those lists are published, at the end of the command).
+        self.journals: dict[str, prefetch.Journal] = {}
+        self.given: dict[str, set[bytes]] = {}
+        self.succeeded: set[str] = set()
         threading.Thread(target=self._accept, name="gocross-cache-accept", daemon=True).start()
 
     @property
     def env(self) -> dict[str, str]:
-        return {"GOCACHEPROG": go_command_line([sys.executable, "-I", "-S", str(RELAY), str(self.path)])}
+        """The environment for a ``go`` command with no read-ahead (``go test``, say)."""
+        return self.env_for(None)
+
+    def env_for(self, hint: str | None) -> dict[str, str]:
+        """The environment for a ``go`` command whose target's read-ahead list is ``hint`` (see prefetch.py)."""
+        argv = [sys.executable, "-I", "-S", str(RELAY), str(self.path), *([hint] if hint else [])]
+        return {"GOCACHEPROG": go_command_line(argv)}
+
+    def build_succeeded(self, hint: str) -> None:
+        """The ``go`` command run with ``hint`` built its target: what it found is worth publishing."""
+        with self.lock:
+            self.succeeded.add(hint)
 
     def _accept(self) -> None:
         while True:
@@ -77,20 +95,56 @@ class CacheServer:
         """Take the two pipes a relay sends, tell it so, and answer its ``go`` command until it is done."""
         with conn:
             try:
-                _, fds, _, _ = socket.recv_fds(conn, 1, 4)
+                message, fds, _, _ = socket.recv_fds(conn, 1 + HINT_LENGTH, 4)
             except OSError:
                 return
             if len(fds) != 2:  # not a relay: close whatever came and ignore it
                 for fd in fds:
                     os.close(fd)
                 return
+            journal = self._start_read_ahead(message[1:].decode("ascii", "replace"))
             with open(fds[0], "rb") as stdin, open(fds[1], "wb") as stdout:  # noqa: PTH123 (file descriptors)
                 try:
                     conn.sendall(b"k")
                 except OSError:
                     return
                 with contextlib.suppress(OSError, ValueError):  # Go killed mid-answer: its pipes are gone
-                    serve(self.store, stdin, stdout, self.lookups)
+                    serve(self.store, stdin, stdout, self.lookups, journal)
+
+    def _start_read_ahead(self, hint: str) -> prefetch.Journal:
+        """The journal for this go command; with a target key, its list is fetched and read ahead."""
+        journal = prefetch.Journal()
+        if len(hint) != HINT_LENGTH or not all(c in "0123456789abcdef" for c in hint):
+            return journal
+        with self.lock:
+            if hint in self.journals:  # the same target twice in one command: the first one's list is kept
+                return journal
+            self.journals[hint] = journal
+        threading.Thread(target=self._read_ahead, args=(hint,), name="gocross-ahead", daemon=True).start()
+        return journal
+
+    def _read_ahead(self, hint: str) -> None:
+        action_ids = self.store.fetch_list(bytes.fromhex(hint))
+        if not action_ids:
+            return
+        with self.lock:
+            self.given[hint] = set(action_ids)
+        queue = iter(action_ids)
+        queue_lock = threading.Lock()
+
+        def work() -> None:
+            while not self.closed and not self.store.down:
+                with queue_lock:
+                    action_id = next(queue, None)
+                if action_id is None:
+                    return
+                try:
+                    self.store.prefetch(action_id)
+                except Exception as exc:  # a bug or a full disk costs the read-ahead, never the build
+                    self.store.trip(f"internal error in read-ahead: {exc!r}")
+
+        for _ in range(prefetch.THREADS):
+            threading.Thread(target=work, name="gocross-ahead", daemon=True).start()
 
     def close(self, wait: float = CLOSE_WAIT) -> CacheStats:
         """Stop accepting, let the conversations end, give the last uploads ``wait`` seconds; the counters."""
@@ -105,7 +159,19 @@ class CacheServer:
         for thread in sessions:  # each ends when its go command closes the pipes (it has exited by now)
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.lookups.shutdown(wait=False, cancel_futures=True)
+        if wait > 0:  # not after a Ctrl-C: then nothing more is sent
+            self._publish_lists()
         return self.store.close(max(0.0, deadline - time.monotonic()))
+
+
+    def _publish_lists(self) -> None:
+        """Each successful target's list, unless it names about what the list it was given named."""
+        with self.lock:
+            chosen = [(hint, self.journals[hint]) for hint in sorted(self.succeeded) if hint in self.journals]
+        for hint, journal in chosen:
+            action_ids = journal.action_ids()
+            if action_ids and prefetch.changed(self.given.get(hint), action_ids):
+                self.store.publish_list(bytes.fromhex(hint), action_ids)
 
 
 def _socket_parent() -> str:

@@ -31,6 +31,8 @@ class CacheStats:
     seconds: float = 0.0  # spent in remote requests (lookups, downloads, and the uploads in the background)
     helpers: int = 0
     errors: tuple[str, ...] = ()  # the distinct failure reasons, for the one sentence at the end
+    prefetched: int = 0  # entries read ahead from a target's list (prefetch.py) before Go asked for them
+    prefetch_unused: int = 0  # of those, the ones Go never asked for (a list from an older build)
 
     def __add__(self, other: CacheStats) -> CacheStats:
         merged: dict[str, Any] = {}
@@ -54,6 +56,8 @@ class CacheStats:
         line = (f"cache: {self.local_hits} local hits, {self.remote_hits} remote hits, {self.misses} misses; "
                 f"{_size(self.bytes_down)} down, {_size(self.bytes_up)} up in {self.uploads} uploads; "
                 f"{self.seconds:.1f}s in remote requests")
+        if self.prefetched:
+            line += f"; {self.prefetched} read ahead ({self.prefetch_unused} not used)"
         if self.corrupt:
             line += f"; {self.corrupt} corrupt remote entries ignored"
         if self.failed or self.upload_failures:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import threading
 import time
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gocross.cacheprog.local import LocalCache
+from gocross.cacheprog.prefetch import decode_list, encode_list, list_record
 from gocross.cacheprog.remote import Backend, RemoteError, decode_action_result, encode_action_result
 from gocross.cacheprog.stats import CacheStats
 
@@ -44,6 +46,7 @@ class _Counters:
     bytes_up: int = 0
     seconds: float = 0.0
     sessions: int = 0
+    prefetched: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -63,6 +66,10 @@ class Store:
         # and Go only needs the body): until then this store answers from what it remembers.
         self.entry_writer = ThreadPoolExecutor(1, thread_name_prefix="gocross-entry")
         self.known: dict[bytes, tuple[bytes, int]] = {}
+        # One download per entry: a lookup for an entry being fetched (by read-ahead, or for another go
+        # command) waits for that fetch instead of starting its own.
+        self.inflight: dict[bytes, threading.Event] = {}
+        self.ahead: set[bytes] = set()  # fetched by read-ahead and not asked for yet (counted when they are)
 
     def note_session(self) -> None:
         """One more ``go`` command talks to this store (the summary's ``helpers``)."""
@@ -72,29 +79,82 @@ class Store:
 
     def get_local(self, action_id: bytes) -> tuple[bytes, int, Path] | None:
         known = self.known.get(action_id)
-        found = (*known, self.local.body_path(known[0])) if known else self.local.get(action_id)
+        if known is not None:
+            self._count_known(action_id)
+            return (*known, self.local.body_path(known[0]))
+        found = self.local.get(action_id)
         if found is not None:
             self._add(local_hits=1)
         elif self.remote is None:
             self._add(misses=1)
         return found
 
+    def _count_known(self, action_id: bytes) -> None:
+        """An entry answered from memory: a remote hit when read-ahead fetched it, else a local one."""
+        with self.lock:
+            if action_id in self.ahead:
+                self.ahead.discard(action_id)
+                self.count.remote_hits += 1
+            else:
+                self.count.local_hits += 1
+
     def get_remote(self, action_id: bytes) -> tuple[bytes, int, Path] | None:
         """After a local miss: the remote's entry, verified and stored locally; None is a miss."""
+        found, fetched = self._fetch_once(action_id, ahead=False)
+        if found is None:
+            self._add(misses=1)
+        elif fetched:
+            self._add(remote_hits=1)
+        else:  # another thread's fetch brought it
+            self._count_known(action_id)
+        return found
+
+    def prefetch(self, action_id: bytes) -> None:
+        """Read-ahead: fetch an entry a list names, unless it is here or on its way already."""
+        if self.down or action_id in self.known or self.local.get(action_id) is not None:
+            return
+        self._fetch_once(action_id, ahead=True)
+
+    def _fetch_once(self, action_id: bytes, ahead: bool) -> tuple[tuple[bytes, int, Path] | None, bool]:
+        """(the entry or None, whether this call fetched it); waits when another thread is fetching it.
+
+        A read-ahead fetch marks its entry before anyone waiting on it is woken, so the lookup that waited
+        counts it as the remote hit it is.
+        """
+        with self.lock:
+            event = self.inflight.get(action_id)
+            mine = event is None
+            if event is None:
+                event = self.inflight[action_id] = threading.Event()
+        if not mine:
+            event.wait()
+            known = self.known.get(action_id)
+            return ((*known, self.local.body_path(known[0])) if known else None), False
+        found = None
+        try:
+            found = self._fetch_counted(action_id)
+            return found, True
+        finally:
+            with self.lock:
+                del self.inflight[action_id]
+                if ahead and found is not None:
+                    self.ahead.add(action_id)
+                    self.count.prefetched += 1
+            event.set()
+
+    def _fetch_counted(self, action_id: bytes) -> tuple[bytes, int, Path] | None:
         assert self.remote is not None
         if self.down:
-            self._add(misses=1, failed=1)
+            self._add(failed=1)
             return None
         started = time.monotonic()
         try:
             found = self._fetch(self.remote, action_id)
         except RemoteError as exc:
             self.trip(str(exc))
-            self._add(misses=1, failed=1, seconds=time.monotonic() - started)
+            self._add(failed=1, seconds=time.monotonic() - started)
             return None
         self._add(seconds=time.monotonic() - started)
-        if found is None:
-            self._add(misses=1)
         return found
 
     def _fetch(self, remote: Backend, action_id: bytes) -> tuple[bytes, int, Path] | None:
@@ -109,8 +169,39 @@ class Store:
         if not self.local.has_body(output_id, size) and not self._download(remote, output_id, size):
             return None
         self._record(action_id, output_id, size)
-        self._add(remote_hits=1)
         return output_id, size, self.local.body_path(output_id)
+
+    # -- read-ahead lists (see prefetch.py)
+
+    def fetch_list(self, key: bytes) -> list[bytes] | None:
+        """The action IDs stored under ``key``, verified like any body; None when absent, corrupt or down."""
+        if self.remote is None or self.down:
+            return None
+        started = time.monotonic()
+        try:
+            record = self.remote.get_ac(key)
+            parsed = list_record(record) if record is not None else None
+            if parsed is None:
+                return None
+            sink = _HashingWriter(io.BytesIO())
+            found = self.remote.get_cas(parsed[0], sink)  # type: ignore[arg-type]
+        except RemoteError as exc:
+            self.trip(str(exc))
+            return None
+        finally:
+            self._add(seconds=time.monotonic() - started)
+        if not found or sink.digest.digest() != parsed[0] or sink.size != parsed[1]:
+            if found:
+                self._add(corrupt=1)
+            return None
+        return decode_list(sink.handle.getvalue())  # type: ignore[attr-defined]
+
+    def publish_list(self, key: bytes, action_ids: list[bytes]) -> None:
+        """Store a target's list under ``key`` (an upload like any other: queued, never waited for by Go)."""
+        if self.remote is None:
+            return
+        body = encode_list(action_ids)
+        self._queue_upload(key, hashlib.sha256(body).digest(), body, len(body))
 
     def _download(self, remote: Backend, output_id: bytes, size: int) -> bool:
         fd, tmp = self.local.new_temporary(output_id)
@@ -149,7 +240,7 @@ class Store:
         with contextlib.suppress(OSError):  # a lost entry is a later miss, never a wrong answer
             self.local.put_entry(action_id, output_id, size)
 
-    def _queue_upload(self, action_id: bytes, output_id: bytes, path: Path, size: int) -> None:
+    def _queue_upload(self, action_id: bytes, output_id: bytes, path: Path | bytes, size: int) -> None:
         if self.down or not self.pending.acquire(blocking=False):
             self._add(upload_failures=1)
             return
@@ -163,7 +254,7 @@ class Store:
         with self.lock:
             self.futures.discard(future)
 
-    def _upload(self, action_id: bytes, output_id: bytes, path: Path, size: int) -> None:
+    def _upload(self, action_id: bytes, output_id: bytes, path: Path | bytes, size: int) -> None:
         assert self.remote is not None
         if self.down:
             self._add(upload_failures=1)
@@ -199,7 +290,8 @@ class Store:
         c = self.count
         with self.lock:
             return CacheStats(c.local_hits, c.remote_hits, c.misses, c.corrupt, c.failed, c.uploads,
-                              c.upload_failures, c.bytes_down, c.bytes_up, c.seconds, c.sessions, tuple(c.errors))
+                              c.upload_failures, c.bytes_down, c.bytes_up, c.seconds, c.sessions, tuple(c.errors),
+                              c.prefetched, len(self.ahead))
 
     def trip(self, reason: str) -> None:
         with self.lock:

@@ -1,0 +1,97 @@
+"""Read-ahead from the shared cache: fetch what a target's ``go build`` will ask for before it asks.
+
+Go asks its cache one action at a time, in dependency order, with about two lookups in flight, so a runner
+with an empty GOCACHE waits one remote round trip (the record, then the body) per package, one after
+another. But a target's build asks for much the same actions every time: the standard library's and the
+dependencies' are the same until the Go version, the flags or a dependency changes. So after a target builds
+successfully, gocross stores the list of action IDs its ``go build`` found (in the order it asked) in the
+shared cache, under a key made from what decides those actions (:func:`hint_for`); the next runner fetches
+that list first and downloads the entries on a few threads while Go is still starting, and Go's own lookups
+then find them local.
+
+The list is only a hint. Each entry it names is fetched and verified exactly as a lookup would be (the
+record, then a body whose sha256 must be its output ID); a stale list costs downloads, never a wrong object,
+and a corrupt or malicious one is ignored. A list travels as an ordinary cache entry: the record under the
+key points at a body (the action IDs, 32 bytes each) named by its own sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable, Sequence
+
+from gocross.cacheprog.remote import decode_action_result
+
+ID_SIZE = 32
+MAX_ENTRIES = 50_000  # a list longer than any real build's (a large program asks for a few thousand)
+THREADS = 8  # downloads ahead at once, besides Go's own lookups
+KEY_DOMAIN = b"gocross prefetch list v1\n"
+# A build's link asks for a few actions of its own each time (they depend on the temporary output name), so
+# a list is re-published only when more than that changed: not on every build.
+UNCHANGED_SLACK = 16
+UNCHANGED_SHARE = 50  # …or more than 1 in 50 of its entries
+
+
+def hint_for(go_version: str, fields: Iterable[object]) -> str:
+    """The key (hex) of a target's list: the Go version and what the build step is made of, nothing of paths
+    that differ between runners (the output file, the checkout's folder). Two builds with the same key ask
+    for mostly the same actions; a collision only costs downloads that are not used."""
+    digest = hashlib.sha256(KEY_DOMAIN + go_version.encode())
+    for value in fields:
+        digest.update(b"\0" + repr(value).encode())
+    return digest.hexdigest()
+
+
+def changed(given: set[bytes] | None, found: Sequence[bytes]) -> bool:
+    """Whether a build found enough that its list did not name (or did not find enough it named) to publish;
+    always when it had no list."""
+    if not given:
+        return True
+    differing = len(given.symmetric_difference(found))
+    return differing > max(UNCHANGED_SLACK, len(found) // UNCHANGED_SHARE)
+
+
+def encode_list(action_ids: Sequence[bytes]) -> bytes:
+    return b"".join(action_ids)
+
+
+def decode_list(body: bytes) -> list[bytes] | None:
+    """The action IDs in a list body, or None when it is not one (wrong length, too long)."""
+    if len(body) % ID_SIZE or len(body) // ID_SIZE > MAX_ENTRIES:
+        return None
+    return [body[i:i + ID_SIZE] for i in range(0, len(body), ID_SIZE)]
+
+
+def list_record(record: bytes) -> tuple[bytes, int] | None:
+    """The (body hash, size) a list's record names, or None when it is not a record for a list."""
+    parsed = decode_action_result(record)
+    if parsed is None or parsed[1] % ID_SIZE or parsed[1] // ID_SIZE > MAX_ENTRIES:
+        return None
+    return parsed
+
+
+class Journal:
+    """What one ``go`` command asked its cache for and found, in order: the list to publish after it.
+
+    Thread-safe: remote answers are sent from the lookup threads.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._asked: dict[bytes, None] = {}  # insertion-ordered set
+        self._found: set[bytes] = set()
+
+    def asked(self, action_id: bytes) -> None:
+        with self._lock:
+            self._asked.setdefault(action_id)
+
+    def found(self, action_id: bytes) -> None:
+        """Go got an entry for this action: a hit, or a ``put``. Only those it asked for count: Go also puts
+        entries it reads only in other kinds of build (a package's ``stdout`` or ``srcfiles``)."""
+        with self._lock:
+            self._found.add(action_id)
+
+    def action_ids(self) -> list[bytes]:
+        with self._lock:
+            return [a for a in self._asked if a in self._found]
