@@ -187,8 +187,8 @@ def test_one_server_answers_every_go_command_through_its_relay(tmp_path: Path) -
 
 
 HINT = hint_for("go1.25.0", ("hello", ".", ("-trimpath",), [("GOARCH", "arm64"), ("GOOS", "linux")]))
-BODIES = [f"package {i}\n".encode() * 400 for i in range(3)]
-ACTIONS = [hashlib.sha256(b"action %d" % i).digest() for i in range(3)]
+BODIES = [f"package {i}\n".encode() * 400 for i in range(40)]
+ACTIONS = [hashlib.sha256(b"action %d" % i).digest() for i in range(40)]
 
 
 def _publish(url: str, gocache: Path, succeeded: bool = True) -> CacheStats:
@@ -213,7 +213,7 @@ def _wait_for(condition: Callable[[], bool]) -> None:
 
 def test_a_target_reads_ahead_what_its_last_build_found(server: NginxCache, tmp_path: Path) -> None:
     published = _publish(server.url, tmp_path / "gocache1")
-    assert published.uploads == 4  # three entries and the list
+    assert published.uploads == 41  # the entries and the list
     record = decode_action_result((server.data / "ac" / HINT).read_bytes())
     assert record is not None
     listed = (server.data / "cas" / record[0].hex()).read_bytes()
@@ -221,19 +221,30 @@ def test_a_target_reads_ahead_what_its_last_build_found(server: NginxCache, tmp_
 
     reader = CacheServer(server.url, tmp_path / "gocache2")
     helper = _relay(reader, HINT)
-    _wait_for(lambda: reader.store.count.prefetched == 3)  # fetched before Go asked for any
+    _wait_for(lambda: reader.store.count.prefetched == 40)  # fetched before Go asked for any
     asked = len(server.requests())
-    hit = helper.get(ACTIONS[1])
-    assert Path(hit["DiskPath"]).read_bytes() == BODIES[1] and len(server.requests()) == asked  # no new request
+    for action, body in zip(ACTIONS, BODIES, strict=True):
+        assert Path(helper.get(action)["DiskPath"]).read_bytes() == body
+    assert len(server.requests()) == asked  # every answer was here already
     helper.close()
     reader.build_succeeded(HINT)
     stats = reader.close()
-    assert (stats.prefetched, stats.remote_hits, stats.prefetch_unused, stats.local_hits) == (3, 1, 2, 0)
+    assert (stats.prefetched, stats.remote_hits, stats.prefetch_unused, stats.local_hits) == (40, 40, 0, 0)
     assert stats.uploads == 0  # the same list: not published again
+
+    # A warm local GOCACHE: the list is fetched, and nothing else (its entries are all here).
+    asked = len(server.requests())
+    warm = CacheServer(server.url, tmp_path / "gocache1")
+    helper = _relay(warm, HINT)
+    _wait_for(lambda: HINT in warm.given)
+    assert helper.get(ACTIONS[39])["Size"] == len(BODIES[39])
+    helper.close()
+    assert (warm.close().prefetched, warm.store.count.local_hits) == (0, 1)
+    assert [r.split()[1].split("/")[1] for r in server.requests()[asked:]] == ["ac", "cas"]  # the list alone
 
 
 def test_a_failed_build_publishes_no_list(server: NginxCache, tmp_path: Path) -> None:
-    assert _publish(server.url, tmp_path / "gocache", succeeded=False).uploads == 3
+    assert _publish(server.url, tmp_path / "gocache", succeeded=False).uploads == len(ACTIONS)
     assert not (server.data / "ac" / HINT).exists()
 
 
@@ -243,10 +254,11 @@ def test_a_corrupt_list_or_listed_entry_is_not_used(server: NginxCache, tmp_path
     body.write_bytes(b"\0" * len(BODIES[0]))  # a listed entry's body, corrupted
     reader = CacheServer(server.url, tmp_path / "gocache2")
     helper = _relay(reader, HINT)
-    _wait_for(lambda: reader.store.count.prefetched == 2 and reader.store.count.corrupt == 1)
+    _wait_for(lambda: reader.store.count.prefetched == 39 and reader.store.count.corrupt == 1)
     assert helper.get(ACTIONS[0]) == {"ID": 1, "Miss": True}  # asked again, still corrupt: a miss
     helper.close()
-    assert reader.close().corrupt == 2
+    stats = reader.close()
+    assert (stats.corrupt, stats.prefetch_unused) == (2, 39)  # read ahead, never asked for
 
     record = decode_action_result((server.data / "ac" / HINT).read_bytes())
     assert record is not None

@@ -26,6 +26,7 @@ from gocross.cacheprog.remote import decode_action_result
 ID_SIZE = 32
 MAX_ENTRIES = 50_000  # a list longer than any real build's (a large program asks for a few thousand)
 THREADS = 8  # downloads ahead at once, besides Go's own lookups
+WARM_PREFIX = 32  # a list whose first this many entries are all in the local GOCACHE is not read ahead
 KEY_DOMAIN = b"gocross prefetch list v1\n"
 # A build's link asks for a few actions of its own each time (they depend on the temporary output name), so
 # a list is re-published only when more than that changed: not on every build.

@@ -131,17 +131,23 @@ class CacheServer:
             self.given[hint] = set(action_ids)
         queue = iter(action_ids)
         queue_lock = threading.Lock()
+        # A warm local GOCACHE has the list's first entries (the standard library's, asked for first) and,
+        # after an edit, all the others the list can name: then reading ahead would only compete with Go.
+        local_run = [0]
 
         def work() -> None:
-            while not self.closed and not self.store.down:
+            while not self.closed and not self.store.down and local_run[0] < prefetch.WARM_PREFIX:
                 with queue_lock:
                     action_id = next(queue, None)
                 if action_id is None:
                     return
                 try:
-                    self.store.prefetch(action_id)
+                    fetched = self.store.prefetch(action_id)
                 except Exception as exc:  # a bug or a full disk costs the read-ahead, never the build
                     self.store.trip(f"internal error in read-ahead: {exc!r}")
+                    return
+                with queue_lock:
+                    local_run[0] = -len(action_ids) if fetched else local_run[0] + 1
 
         for _ in range(prefetch.THREADS):
             threading.Thread(target=work, name="gocross-ahead", daemon=True).start()

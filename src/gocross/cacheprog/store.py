@@ -109,11 +109,14 @@ class Store:
             self._count_known(action_id)
         return found
 
-    def prefetch(self, action_id: bytes) -> None:
-        """Read-ahead: fetch an entry a list names, unless it is here or on its way already."""
-        if self.down or action_id in self.known or self.local.get(action_id) is not None:
-            return
-        self._fetch_once(action_id, ahead=True)
+    def prefetch(self, action_id: bytes) -> bool:
+        """Read-ahead: fetch an entry a list names, unless it is here or on its way already; False when it was
+        here already."""
+        if action_id in self.known or self.local.get(action_id) is not None:
+            return False
+        if not self.down:
+            self._fetch_once(action_id, ahead=True)
+        return True
 
     def _fetch_once(self, action_id: bytes, ahead: bool) -> tuple[tuple[bytes, int, Path] | None, bool]:
         """(the entry or None, whether this call fetched it); waits when another thread is fetching it.
