@@ -59,7 +59,7 @@ def _build_one(toolchain: Toolchain, moddir: Path, out: Path, goos: str, goarch:
     tmp = out.with_name(out.name + ".tmp")
     full_env = {"GOOS": goos, "GOARCH": goarch, "CGO_ENABLED": "0", **env}
     proc = subprocess.run(
-        [str(toolchain.go), "build", "-o", str(tmp), "."],
+        [str(toolchain.go), "build", "-trimpath", "-o", str(tmp), "."],  # as gocross builds: one stdlib
         cwd=moddir, env=toolchain.environ(full_env), capture_output=True, text=True, check=False,
     )
     if proc.returncode != 0:
