@@ -38,6 +38,7 @@ FOLDER_PREFIX = "gocross-cache-"
 SOCKET_NAME = "socket"
 MKDTEMP_RANDOM = 8  # the characters tempfile.mkdtemp adds after the prefix
 RELAY = Path(__file__).with_name("relay.py")
+READ_AHEAD_ENV = "GOCROSS_CACHE_READ_AHEAD"  # "off": no read-ahead (a metered link; the benchmark's baseline)
 HINT_LENGTH = 64  # a read-ahead key in hex, after the relay's one-byte greeting
 
 
@@ -120,6 +121,8 @@ class CacheServer:
             if hint in self.journals:  # the same target twice in one command: the first one's list is kept
                 return journal
             self.journals[hint] = journal
+        if os.environ.get(READ_AHEAD_ENV, "").strip().lower() == "off":  # lists still published
+            return journal
         threading.Thread(target=self._read_ahead, args=(hint,), name="gocross-ahead", daemon=True).start()
         return journal
 
