@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 import pytest
@@ -149,3 +151,26 @@ def test_ctrl_c_ends_the_process_and_its_children_within_seconds(tmp_path: Path)
             proc.wait()
     assert proc.returncode != 0 and b"KeyboardInterrupt" in err
     assert not any(_alive(pid) for pid in grandchildren)
+
+
+def test_leaving_on_a_cancel_waits_for_work_on_a_thread_the_pool_never_recorded() -> None:
+    """A signal inside a pool's Thread.start() leaves a running worker the pool does not join (seen once: a
+    `cancelled` progress line printed after `gocross: stopped by SIGTERM`). The executor waits for every work
+    item that started, wherever it runs; one that had not started by the cancel never runs."""
+    done: list[int] = []
+    started = threading.Event()
+
+    def work() -> None:
+        started.set()
+        time.sleep(0.3)
+        done.append(1)
+
+    executor = Executor(1)
+    with pytest.raises(KeyboardInterrupt), executor:
+        threading.Thread(target=executor._tracked, args=(work, (), {})).start()  # the unrecorded worker
+        assert started.wait(10)
+        raise KeyboardInterrupt
+    assert done == [1]  # finished before the block was left
+    with pytest.raises(CancelledError):
+        executor._tracked(done.append, (2,), {})
+    assert done == [1]

@@ -32,7 +32,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -395,6 +395,8 @@ class Executor:
         self._live: set[Running] = set()
         self._futures: list[Future[Any]] = []
         self._cancelled = threading.Event()
+        self._active = 0  # work items running now (see _tracked)
+        self._idle = threading.Condition(self._lock)
 
     def __enter__(self) -> Executor:
         return self
@@ -405,6 +407,12 @@ class Executor:
             self.cancel()
         for pool in self._pools.values():
             pool.shutdown(wait=True, cancel_futures=exc_type is not None)
+        # The pools join the threads they know; a signal that lands inside a pool's Thread.start() leaves a
+        # running worker the pool never recorded. Wait for every work item that started, wherever it runs, so
+        # nothing it does (a progress line, a manifest entry) comes after the command's last words.
+        with self._idle:
+            while self._active:
+                self._idle.wait()
 
     @property
     def cancelled(self) -> bool:
@@ -412,7 +420,7 @@ class Executor:
 
     def submit(self, fn: Callable[..., T], *args: Any, lane: str = DEFAULT_LANE, **kwargs: Any) -> Future[T]:
         """Queue ``fn(*args, **kwargs)`` on ``lane``'s pool; its future is waited for by :meth:`wait`."""
-        future = self._pools[lane].submit(fn, *args, **kwargs)
+        future = self._pools[lane].submit(self._tracked, fn, args, kwargs)
         with self._lock:
             self._futures.append(future)
         return future
@@ -428,10 +436,23 @@ class Executor:
             result_interruptibly(future)
             done += 1
 
+    def _tracked(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        """Run one work item, counted while it runs; after a cancel, one that had not started never does."""
+        with self._lock:  # the cancel is set under this lock too: an item either is counted or sees it
+            if self._cancelled.is_set():
+                raise CancelledError
+            self._active += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
     def cancel(self) -> None:
         """Drop queued work and stop every live process group (SIGTERM, then SIGKILL); new runs do not start."""
-        self._cancelled.set()
         with self._lock:
+            self._cancelled.set()
             futures = list(self._futures)
         for future in futures:
             future.cancel()
