@@ -266,11 +266,11 @@ class _BuildMatrix:
         """``go build`` writing to ``tmp``, its diagnostics in order; None when cancelled before it started."""
         argv = step.argv(tmp)
         logger.debug("%s: %s", step.target.name, " ".join(argv))
-        hint = self._read_ahead_key(step)
+        hint = self._read_ahead_key(step) if self.cache is not None else None
         cache_env = self.cache.env_for(hint) if self.cache is not None else {}
         env = self.plan.toolchain.environ({**self.run_env, **cache_env, **step.env})
         done = self.executor.run(argv, env=env, cwd=self.plan.package_dir, merge_stderr=True)
-        if self.cache is not None and done is not None and done.returncode == 0:
+        if self.cache is not None and hint is not None and done is not None and done.returncode == 0:
             self.cache.build_succeeded(hint)
         return done
 
