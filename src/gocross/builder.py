@@ -276,7 +276,8 @@ class _BuildMatrix:
 
     def _read_ahead_key(self, step: BuildStep) -> str:
         """The key of this target's read-ahead list in the shared cache (cacheprog/prefetch.py): what decides
-        which actions Go asks for — never the output's or the checkout's path, which differ between runners."""
+        which actions Go asks for — never the output's or the checkout's path, which differ between runners
+        (a cgo step's environment names the compiler's path, as Go's own action IDs for cgo packages do)."""
         from gocross.cacheprog.prefetch import hint_for
 
         return hint_for(self.plan.toolchain.version,
