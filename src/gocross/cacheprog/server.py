@@ -172,7 +172,6 @@ class CacheServer:
             self._publish_lists()
         return self.store.close(max(0.0, deadline - time.monotonic()))
 
-
     def _publish_lists(self) -> None:
         """Each successful target's list, unless it names about what the list it was given named."""
         with self.lock:
