@@ -7,8 +7,10 @@ compiled once; an output that already exists is kept, which makes a second run n
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,10 +42,19 @@ def buildable_targets(toolchain: Toolchain) -> list[tuple[str, str]]:
 
 
 def write_hello(root: Path) -> Path:
-    """Write the hello-world module under root (idempotent) and return it."""
+    """Write the hello-world module under root (idempotent) and return it.
+
+    Files are replaced whole, never truncated in place: another pytest-xdist worker may be compiling them.
+    """
     root.mkdir(parents=True, exist_ok=True)
-    (root / "go.mod").write_text("module example.com/hello\n\ngo 1.21\n")
-    (root / "main.go").write_text(HELLO_SOURCE)
+    for name, text in (("go.mod", "module example.com/hello\n\ngo 1.21\n"), ("main.go", HELLO_SOURCE)):
+        path = root / name
+        if path.exists() and path.read_text() == text:
+            continue
+        fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{name}.")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        Path(tmp).replace(path)
     return root
 
 
@@ -54,18 +65,26 @@ def output_name(goos: str, goarch: str) -> str:
 
 def _build_one(toolchain: Toolchain, moddir: Path, out: Path, goos: str, goarch: str,
                env: Mapping[str, str]) -> Path:
-    if out.exists():
+    # One lock per output, beside the corpus: two pytest-xdist workers wanting the same binary build it once.
+    lockdir = out.parent.with_name(out.parent.name + "-locks")
+    lockdir.mkdir(exist_ok=True)
+    with (lockdir / out.name).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if out.exists():
+            return out
+        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+        os.close(fd)
+        tmp = Path(name)
+        full_env = {"GOOS": goos, "GOARCH": goarch, "CGO_ENABLED": "0", **env}
+        proc = subprocess.run(
+            [str(toolchain.go), "build", "-trimpath", "-o", str(tmp), "."],  # as gocross builds: one stdlib
+            cwd=moddir, env=toolchain.environ(full_env), capture_output=True, text=True, check=False,
+        )
+        if proc.returncode != 0:
+            tmp.unlink()
+            raise RuntimeError(f"go build {goos}/{goarch} failed:\n{proc.stderr}")
+        tmp.replace(out)
         return out
-    tmp = out.with_name(out.name + ".tmp")
-    full_env = {"GOOS": goos, "GOARCH": goarch, "CGO_ENABLED": "0", **env}
-    proc = subprocess.run(
-        [str(toolchain.go), "build", "-trimpath", "-o", str(tmp), "."],  # as gocross builds: one stdlib
-        cwd=moddir, env=toolchain.environ(full_env), capture_output=True, text=True, check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"go build {goos}/{goarch} failed:\n{proc.stderr}")
-    tmp.replace(out)
-    return out
 
 
 def build_corpus(toolchain: Toolchain, outdir: Path, *, jobs: int = 2,
