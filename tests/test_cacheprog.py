@@ -217,12 +217,20 @@ def test_a_target_reads_ahead_what_its_last_build_found(server: NginxCache, tmp_
     record = decode_action_result((server.data / "ac" / HINT).read_bytes())
     assert record is not None
     listed = (server.data / "cas" / record[0].hex()).read_bytes()
-    assert listed == b"".join(ACTIONS) and record[1] == len(listed)
+    # Each entry: the action, the output's sha256 and its size (8 bytes, big-endian), in the order Go asked.
+    assert listed == b"".join(a + hashlib.sha256(b).digest() + len(b).to_bytes(8, "big")
+                              for a, b in zip(ACTIONS, BODIES, strict=True))
+    assert record[1] == len(listed)
 
+    before = len(server.requests())
     reader = CacheServer(server.url, tmp_path / "gocache2")
     helper = _relay(reader, HINT)
     _wait_for(lambda: reader.store.count.prefetched == 40)  # fetched before Go asked for any
+    _wait_for(lambda: len(server.requests()) >= before + 42)  # nginx logs a request once it has answered
     asked = len(server.requests())
+    # The list (its record, its body), then the 40 bodies straight from cas/: no record asked for.
+    kinds = [r.split()[1].split("/")[1] for r in server.requests()[before:]]
+    assert kinds[:2] == ["ac", "cas"] and kinds[2:] == ["cas"] * 40
     for action, body in zip(ACTIONS, BODIES, strict=True):
         assert Path(helper.get(action)["DiskPath"]).read_bytes() == body
     assert len(server.requests()) == asked  # every answer was here already

@@ -41,7 +41,7 @@ def serve(store: Store, stdin: IO[bytes], stdout: IO[bytes], lookups: ThreadPool
             journal.asked(request.action_id)
             found = store.get_local(request.action_id)
             if found is not None:
-                journal.found(request.action_id)
+                journal.found(request.action_id, found[0], found[1])
                 out.hit(request.id, found[0], found[1], str(found[2]))
             elif store.remote is None:
                 out.miss(request.id)
@@ -56,7 +56,7 @@ def serve(store: Store, stdin: IO[bytes], stdout: IO[bytes], lookups: ThreadPool
             except OSError as exc:
                 out.error(request.id, f"gocross cache: cannot write to GOCACHE: {exc.strerror}")
             else:
-                journal.found(request.action_id)
+                journal.found(request.action_id, request.output_id, len(request.body or b""))
                 out.stored(request.id, str(path))
         elif request.command == "close":
             with lock:
@@ -78,7 +78,7 @@ def _remote_get(store: Store, out: Responder, request: Request, journal: Journal
         if found is None:
             out.miss(request.id)
         else:
-            journal.found(request.action_id)
+            journal.found(request.action_id, found[0], found[1])
             out.hit(request.id, found[0], found[1], str(found[2]))
     except OSError:  # Go has gone (killed, or the build was cancelled): nobody is waiting for the answer
         pass

@@ -59,7 +59,7 @@ class CacheServer:
         # Read-ahead (prefetch.py), per target key: what each go command found, the list it was given, and
         # the keys whose build succeeded (only those lists are published, at the end of the command).
         self.journals: dict[str, prefetch.Journal] = {}
-        self.given: dict[str, set[bytes]] = {}
+        self.given: dict[str, set[prefetch.Entry]] = {}
         self.succeeded: set[str] = set()
         threading.Thread(target=self._accept, name="gocross-cache-accept", daemon=True).start()
 
@@ -127,12 +127,12 @@ class CacheServer:
         return journal
 
     def _read_ahead(self, hint: str) -> None:
-        action_ids = self.store.fetch_list(bytes.fromhex(hint))
-        if not action_ids:
+        entries = self.store.fetch_list(bytes.fromhex(hint))
+        if not entries:
             return
         with self.lock:
-            self.given[hint] = set(action_ids)
-        queue = iter(action_ids)
+            self.given[hint] = set(entries)
+        queue = iter(entries)
         queue_lock = threading.Lock()
         # A warm local GOCACHE has the list's first entries (the standard library's, asked for first) and,
         # after an edit, all the others the list can name: then reading ahead would only compete with Go.
@@ -141,16 +141,16 @@ class CacheServer:
         def work() -> None:
             while not self.closed and not self.store.down and local_run[0] < prefetch.WARM_PREFIX:
                 with queue_lock:
-                    action_id = next(queue, None)
-                if action_id is None:
+                    entry = next(queue, None)
+                if entry is None:
                     return
                 try:
-                    fetched = self.store.prefetch(action_id)
+                    fetched = self.store.prefetch(entry)
                 except Exception as exc:  # a bug or a full disk costs the read-ahead, never the build
                     self.store.trip(f"internal error in read-ahead: {exc!r}")
                     return
                 with queue_lock:
-                    local_run[0] = -len(action_ids) if fetched else local_run[0] + 1
+                    local_run[0] = -len(entries) if fetched else local_run[0] + 1
 
         for _ in range(prefetch.THREADS):
             threading.Thread(target=work, name="gocross-ahead", daemon=True).start()
@@ -177,9 +177,9 @@ class CacheServer:
         with self.lock:
             chosen = [(hint, self.journals[hint]) for hint in sorted(self.succeeded) if hint in self.journals]
         for hint, journal in chosen:
-            action_ids = journal.action_ids()
-            if action_ids and prefetch.changed(self.given.get(hint), action_ids):
-                self.store.publish_list(bytes.fromhex(hint), action_ids)
+            entries = journal.entries()
+            if entries and prefetch.changed(self.given.get(hint), entries):
+                self.store.publish_list(bytes.fromhex(hint), entries)
 
 
 def _socket_parent() -> str:

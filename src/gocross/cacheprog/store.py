@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gocross.cacheprog.local import LocalCache
-from gocross.cacheprog.prefetch import decode_list, encode_list, list_record
+from gocross.cacheprog.prefetch import Entry, decode_list, encode_list, list_record
 from gocross.cacheprog.remote import Backend, RemoteError, decode_action_result, encode_action_result
 from gocross.cacheprog.stats import CacheStats
 
@@ -109,16 +109,17 @@ class Store:
             self._count_known(action_id)
         return found
 
-    def prefetch(self, action_id: bytes) -> bool:
-        """Read-ahead: fetch an entry a list names, unless it is here or on its way already; False when it was
-        here already."""
-        if action_id in self.known or self.local.get(action_id) is not None:
+    def prefetch(self, entry: Entry) -> bool:
+        """Read-ahead: fetch the body of an entry a list names, unless it is here or on its way already; False
+        when it was here already."""
+        if entry.action_id in self.known or self.local.get(entry.action_id) is not None:
             return False
         if not self.down:
-            self._fetch_once(action_id, ahead=True)
+            self._fetch_once(entry.action_id, ahead=True, listed=entry)
         return True
 
-    def _fetch_once(self, action_id: bytes, ahead: bool) -> tuple[tuple[bytes, int, Path] | None, bool]:
+    def _fetch_once(self, action_id: bytes, ahead: bool,
+                    listed: Entry | None = None) -> tuple[tuple[bytes, int, Path] | None, bool]:
         """(the entry or None, whether this call fetched it); waits when another thread is fetching it.
 
         A read-ahead fetch marks its entry before anyone waiting on it is woken, so the lookup that waited
@@ -135,7 +136,7 @@ class Store:
             return ((*known, self.local.body_path(known[0])) if known else None), False
         found = None
         try:
-            found = self._fetch_counted(action_id)
+            found = self._fetch_counted(action_id, listed)
             return found, True
         finally:
             with self.lock:
@@ -145,14 +146,14 @@ class Store:
                     self.count.prefetched += 1
             event.set()
 
-    def _fetch_counted(self, action_id: bytes) -> tuple[bytes, int, Path] | None:
+    def _fetch_counted(self, action_id: bytes, listed: Entry | None) -> tuple[bytes, int, Path] | None:
         assert self.remote is not None
         if self.down:
             self._add(failed=1)
             return None
         started = time.monotonic()
         try:
-            found = self._fetch(self.remote, action_id)
+            found = self._fetch(self.remote, action_id, listed)
         except RemoteError as exc:
             self.trip(str(exc))
             self._add(failed=1, seconds=time.monotonic() - started)
@@ -160,15 +161,19 @@ class Store:
         self._add(seconds=time.monotonic() - started)
         return found
 
-    def _fetch(self, remote: Backend, action_id: bytes) -> tuple[bytes, int, Path] | None:
-        record = remote.get_ac(action_id)
-        if record is None:
-            return None
-        parsed = decode_action_result(record)
-        if parsed is None:
-            self._add(corrupt=1)
-            return None
-        output_id, size = parsed
+    def _fetch(self, remote: Backend, action_id: bytes, listed: Entry | None) -> tuple[bytes, int, Path] | None:
+        """The entry from the remote: its record from ``ac/`` (or, read ahead, from the list), then the body."""
+        if listed is not None:
+            output_id, size = listed.output_id, listed.size
+        else:
+            record = remote.get_ac(action_id)
+            if record is None:
+                return None
+            parsed = decode_action_result(record)
+            if parsed is None:
+                self._add(corrupt=1)
+                return None
+            output_id, size = parsed
         if not self.local.has_body(output_id, size) and not self._download(remote, output_id, size):
             return None
         self._record(action_id, output_id, size)
@@ -176,8 +181,8 @@ class Store:
 
     # -- read-ahead lists (see prefetch.py)
 
-    def fetch_list(self, key: bytes) -> list[bytes] | None:
-        """The action IDs stored under ``key``, verified like any body; None when absent, corrupt or down."""
+    def fetch_list(self, key: bytes) -> list[Entry] | None:
+        """The entries stored under ``key``, verified like any body; None when absent, corrupt or down."""
         if self.remote is None or self.down:
             return None
         started = time.monotonic()
@@ -199,11 +204,11 @@ class Store:
             return None
         return decode_list(sink.handle.getvalue())  # type: ignore[attr-defined]
 
-    def publish_list(self, key: bytes, action_ids: list[bytes]) -> None:
+    def publish_list(self, key: bytes, entries: list[Entry]) -> None:
         """Store a target's list under ``key`` (an upload like any other: queued, never waited for by Go)."""
         if self.remote is None:
             return
-        body = encode_list(action_ids)
+        body = encode_list(entries)
         self._queue_upload(key, hashlib.sha256(body).digest(), body, len(body))
 
     def _download(self, remote: Backend, output_id: bytes, size: int) -> bool:
