@@ -137,7 +137,7 @@ def _cache(toolchain: Toolchain, options: BuildOptions, config: Config) -> Cache
     from gocross.cacheprog.session import cache_session, resolve_cache_url
 
     url = resolve_cache_url(options.cache, config.cache)
-    return cache_session(url, toolchain.version_tuple) if url else None
+    return cache_session(url, toolchain) if url else None
 
 
 def _cgo_options(options: BuildOptions, config: Config, flags: tuple[str, ...]) -> CgoOptions:

@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import IO
 
 from gocross.cacheprog.prefetch import Journal
-from gocross.cacheprog.protocol import Request, Responder, read_request
+from gocross.cacheprog.protocol import LOCAL_HIT_NOTE, Request, Responder, read_request
 from gocross.cacheprog.store import Store
 
 
@@ -58,6 +58,10 @@ def serve(store: Store, stdin: IO[bytes], stdout: IO[bytes], lookups: ThreadPool
             else:
                 journal.found(request.action_id, request.output_id, len(request.body or b""))
                 out.stored(request.id, str(path))
+        elif request.command == LOCAL_HIT_NOTE:  # answered by the compiled helper already: count it only
+            journal.asked(request.action_id)
+            journal.found(request.action_id, request.output_id, request.size)
+            store.note_local_hit(request.action_id)
         elif request.command == "close":
             with lock:
                 left = list(pending)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 KNOWN_COMMANDS = ("get", "put", "close")
+# Not Go's: gocross's compiled helper (native/main.go) tells the server of a local hit it answered itself.
+LOCAL_HIT_NOTE = "gocross-local-hit"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Request:
     action_id: bytes = b""
     output_id: bytes = b""
     body: bytes | None = None
+    size: int = 0  # in a local-hit note: the size of the body found
 
 
 def read_request(stream: IO[bytes]) -> Request | None:
@@ -39,7 +42,7 @@ def read_request(stream: IO[bytes]) -> Request | None:
         if int(data.get("BodySize") or 0) > 0:
             body = base64.b64decode(json.loads(_next_line(stream)))
     return Request(int(data["ID"]), str(data["Command"]), _bytes(data.get("ActionID")),
-                   _bytes(data.get("OutputID")), body)
+                   _bytes(data.get("OutputID")), body, int(data.get("Size") or 0))
 
 
 def _next_line(stream: IO[bytes]) -> bytes:

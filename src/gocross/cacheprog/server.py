@@ -3,8 +3,11 @@
 Go starts its ``GOCACHEPROG`` once per ``go`` command and builds nothing until the greeting arrives. A Python
 helper per command paid the interpreter's start and the standard library's imports every time (≈ 80 ms of a
 warm one-target build here). Instead the gocross command serves the protocol from threads of its own
-process: ``GOCACHEPROG`` is the relay (:mod:`.relay`, only ``_socket`` imported), which passes the pipes Go
-gave it over this server's Unix socket and exits, so the server then talks to Go over those pipes directly.
+process. ``GOCACHEPROG`` is the compiled helper (:mod:`.native`), which answers local hits itself and hands
+this server two pipes of its own for everything else; or, where it cannot be built, the relay (:mod:`.relay`,
+only ``_socket`` imported), which passes the pipes Go gave it over this server's Unix socket and exits, so
+the server then talks to Go over those pipes directly. Either way the server sees one conversation per
+``go`` command.
 One store for the whole command also means one breaker, one keep-alive connection per thread to the remote,
 and uploads that run across ``go`` commands and are waited for once, at the end.
 
@@ -45,8 +48,9 @@ HINT_LENGTH = 64  # a read-ahead key in hex, after the relay's one-byte greeting
 class CacheServer:
     """The shared cache for one gocross command; ``env`` is what its ``go`` children need."""
 
-    def __init__(self, url: str, local: Path | None = None) -> None:
+    def __init__(self, url: str, local: Path | None = None, helper: Path | None = None) -> None:
         self.store = Store(LocalCache(local or default_gocache()), open_backend(url))
+        self.helper = helper  # the compiled helper (native.py), or None: the relay
         self.lookups = ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="gocross-get")
         self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=_socket_parent()))
         self.path = self.folder / SOCKET_NAME
@@ -70,7 +74,10 @@ class CacheServer:
 
     def env_for(self, hint: str | None) -> dict[str, str]:
         """The environment for a ``go`` command whose target's read-ahead list is ``hint`` (see prefetch.py)."""
-        argv = [sys.executable, "-I", "-S", str(RELAY), str(self.path), *([hint] if hint else [])]
+        if self.helper is not None:
+            argv = [str(self.helper), str(self.path), str(self.store.local.dir), *([hint] if hint else [])]
+        else:
+            argv = [sys.executable, "-I", "-S", str(RELAY), str(self.path), *([hint] if hint else [])]
         return {"GOCACHEPROG": go_command_line(argv)}
 
     def build_succeeded(self, hint: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gocross.errors import UsageError
-from gocross.toolchain import go_fields
+from gocross.toolchain import Toolchain, go_fields
 
 if TYPE_CHECKING:
     from gocross.cacheprog.server import CacheServer
@@ -50,17 +50,20 @@ def go_command_line(argv: list[str]) -> str:
 
 @dataclass(frozen=True)
 class CacheSession:
-    """One command's use of the shared cache, as planned: the URL. :func:`serving` runs it."""
+    """One command's use of the shared cache, as planned: the URL, and the Go whose children use it (it also
+    compiles the helper they start, native.py). :func:`serving` runs it."""
 
     url: str
+    toolchain: Toolchain
 
 
-def cache_session(url: str, go_version: tuple[int, int, int]) -> CacheSession:
+def cache_session(url: str, toolchain: Toolchain) -> CacheSession:
     """The session for ``url``, once this Go is known to run a GOCACHEPROG helper."""
+    go_version = toolchain.version_tuple
     if go_version[:2] < MIN_GO:
         raise UsageError(f"--cache needs Go {MIN_GO[0]}.{MIN_GO[1]} or newer (GOCACHEPROG); this toolchain is "
                          f"go{'.'.join(map(str, go_version))}; install a newer Go or drop --cache.")
-    return CacheSession(url)
+    return CacheSession(url, toolchain)
 
 
 @contextlib.contextmanager
@@ -73,9 +76,10 @@ def serving(session: CacheSession | None) -> Iterator[CacheServer | None]:
     if session is None:
         yield None
         return
+    from gocross.cacheprog.native import native_helper
     from gocross.cacheprog.server import CacheServer
 
-    server = CacheServer(session.url)
+    server = CacheServer(session.url, helper=native_helper(session.toolchain))
     try:
         yield server
     finally:

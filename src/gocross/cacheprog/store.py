@@ -89,6 +89,10 @@ class Store:
             self._add(misses=1)
         return found
 
+    def note_local_hit(self, action_id: bytes) -> None:
+        """The compiled helper found this entry in GOCACHE and answered Go itself."""
+        self._count_known(action_id)
+
     def _count_known(self, action_id: bytes) -> None:
         """An entry answered from memory: a remote hit when read-ahead fetched it, else a local one."""
         with self.lock:

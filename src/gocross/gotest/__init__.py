@@ -186,7 +186,7 @@ def run_tests(options: TestOptions, *, toolchain: Toolchain | None = None,
     report("planned", "", str(len(columns) * len(ordered)), None)
     started = time.monotonic()
     cache_url = resolve_cache_url(options.cache, config.cache)
-    session = cache_session(cache_url, tc.version_tuple) if cache_url else None
+    session = cache_session(cache_url, tc) if cache_url else None
     with binaries_scratch(binaries_dir(directory)) as scratch, serving(session) as cache, go_scratch() as work:
         matrix = TestMatrix(tc, directory, flags, jobs, scratch, report, cgo, {**(cache.env if cache else {}), **work})
         results = matrix.run(columns, ordered)  # Ctrl-C: every compiler and test binary is killed, re-raised

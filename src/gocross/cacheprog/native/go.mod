@@ -1,0 +1,3 @@
+module gocross.invalid/cacheprog
+
+go 1.24
