@@ -20,7 +20,7 @@ from tests.nginx_cache import NginxCache, nginx_cache
 from tests.test_cacheprog import HINT, Helper
 
 from gocross.cacheprog.local import LocalCache
-from gocross.cacheprog.native import BINARY, CHOICE_ENV, native_helper
+from gocross.cacheprog.native import BINARY, CHOICE_ENV, HelperBuild, native_helper
 from gocross.cacheprog.prefetch import decode_list
 from gocross.cacheprog.remote import decode_action_result
 from gocross.cacheprog.server import CacheServer
@@ -110,6 +110,38 @@ def test_the_relay_serves_when_the_helper_cannot_be_built(monkeypatch: pytest.Mo
     assert native_helper(toolchain) is None
 
 
+def test_a_command_never_waits_for_the_helper_and_stops_its_build(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path, toolchain: Toolchain) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # no helper built yet
+    folder = tmp_path / "xdg" / "gocross" / "cacheprog"
+    gocache = tmp_path / "users-gocache"
+    monkeypatch.setenv("GOCACHE", str(gocache))
+    stopped = HelperBuild(toolchain)
+    assert stopped.ready is None  # this command uses the relay
+    _wait_until(lambda: stopped._proc is not None)
+    pgid = stopped._proc.pid  # type: ignore[union-attr]
+    stopped.stop()  # the command ended first
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pgid, 0)  # go and its compilers: gone
+    assert list(folder.iterdir()) == []  # no temporary folder, no half a helper
+
+    finished = HelperBuild(toolchain)
+    built = finished.wait()
+    assert built is not None and built == folder / built.parent.name / BINARY
+    assert sorted(p.name for p in built.parent.iterdir()) == [BINARY]  # its own GOCACHE removed
+    assert HelperBuild(toolchain).ready == built  # the next command finds it at once
+    assert not gocache.exists()  # the user's GOCACHE untouched: the helper compiled into one of its own
+
+
+def _wait_until(condition: Any) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
 def _build(out: Path, gocache: Path, cache: str, **env: str) -> dict[str, Any]:
     proc = gocross("build", HELLO, "-t", "linux/amd64", "-o", out, "--cache", cache, "--json", "--force",
                    env={**os.environ, "GOCACHE": str(gocache), **env})
@@ -118,7 +150,9 @@ def _build(out: Path, gocache: Path, cache: str, **env: str) -> dict[str, Any]:
     return result
 
 
-def test_a_warm_build_through_the_compiled_helper_is_the_relays_build(tmp_path: Path) -> None:
+def test_a_warm_build_through_the_compiled_helper_is_the_relays_build(tmp_path: Path,
+                                                                     toolchain: Toolchain) -> None:
+    assert native_helper(toolchain) is not None  # built before: this command uses it
     gocache = Path(os.environ["GOCACHE"])  # the suite's warm one: every lookup a local hit
     shared = str(tmp_path / "shared")
     native = _build(tmp_path / "native", gocache, shared)

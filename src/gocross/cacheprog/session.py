@@ -76,12 +76,16 @@ def serving(session: CacheSession | None) -> Iterator[CacheServer | None]:
     if session is None:
         yield None
         return
-    from gocross.cacheprog.native import native_helper
+    from gocross.cacheprog.native import HelperBuild
     from gocross.cacheprog.server import CacheServer
 
-    server = CacheServer(session.url, helper=native_helper(session.toolchain))
+    helper = HelperBuild(session.toolchain)  # the compiled helper if built before; else the relay, this time
     try:
-        yield server
+        server = CacheServer(session.url, helper=helper.ready)
+        try:
+            yield server
+        finally:
+            if not server.closed:
+                server.close(wait=0.0)
     finally:
-        if not server.closed:
-            server.close(wait=0.0)
+        helper.stop()
