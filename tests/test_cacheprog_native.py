@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import HELLO
 from tests.helpers import gocross
 from tests.nginx_cache import NginxCache, nginx_cache
-from tests.test_cacheprog import HINT, Helper
+from tests.test_cacheprog import HINT, Helper, _wait_for
 
 from gocross.cacheprog.local import LocalCache
 from gocross.cacheprog.native import BINARY, CHOICE_ENV, HelperBuild, native_helper
@@ -118,7 +118,7 @@ def test_a_command_never_waits_for_the_helper_and_stops_its_build(monkeypatch: p
     monkeypatch.setenv("GOCACHE", str(gocache))
     stopped = HelperBuild(toolchain)
     assert stopped.ready is None  # this command uses the relay
-    _wait_until(lambda: stopped._proc is not None)
+    _wait_for(lambda: stopped._proc is not None)
     pgid = stopped._proc.pid  # type: ignore[union-attr]
     stopped.stop()  # the command ended first
     with pytest.raises(ProcessLookupError):
@@ -131,15 +131,6 @@ def test_a_command_never_waits_for_the_helper_and_stops_its_build(monkeypatch: p
     assert sorted(p.name for p in built.parent.iterdir()) == [BINARY]  # its own GOCACHE removed
     assert HelperBuild(toolchain).ready == built  # the next command finds it at once
     assert not gocache.exists()  # the user's GOCACHE untouched: the helper compiled into one of its own
-
-
-def _wait_until(condition: Any) -> None:
-    import time
-
-    deadline = time.monotonic() + 30
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def _build(out: Path, gocache: Path, cache: str, **env: str) -> dict[str, Any]:

@@ -75,10 +75,10 @@ class CacheServer:
     def env_for(self, hint: str | None) -> dict[str, str]:
         """The environment for a ``go`` command whose target's read-ahead list is ``hint`` (see prefetch.py)."""
         if self.helper is not None:
-            argv = [str(self.helper), str(self.path), str(self.store.local.dir), *([hint] if hint else [])]
+            argv = [str(self.helper), str(self.path), str(self.store.local.dir)]
         else:
-            argv = [sys.executable, "-I", "-S", str(RELAY), str(self.path), *([hint] if hint else [])]
-        return {"GOCACHEPROG": go_command_line(argv)}
+            argv = [sys.executable, "-I", "-S", str(RELAY), str(self.path)]
+        return {"GOCACHEPROG": go_command_line([*argv, *([hint] if hint else [])])}
 
     def build_succeeded(self, hint: str) -> None:
         """The ``go`` command run with ``hint`` built its target: what it found is worth publishing."""
