@@ -1,9 +1,10 @@
-"""The proof that sharding changes nothing: examples/hello for 12 targets built as 3 shards, in 3 copies of
+"""The proof that sharding changes nothing: examples/hello for 6 targets built as 3 shards, in 3 copies of
 the module at different paths with 3 separate empty GOCACHEs, then merged, is byte for byte the monolithic
 build — every binary and every hash in the manifest.
 
-Cold-cache heavy: each shard compiles the standard library of its 4 targets from nothing (≈ 35–40
-CPU-seconds per target for examples/hello on the reference machine), hence slow.
+Cold-cache heavy: each shard compiles the standard library of its 2 targets from nothing (≈ 35–40
+CPU-seconds per target for examples/hello on the reference machine), hence slow; the targets are one of each
+kind of output (little- and big-endian ELF, a GOARM variant, PE, wasm, Mach-O) rather than many of one.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from tests.helpers import gocross
 
 from gocross.artifacts import read_manifest, sha256_file
 
-# The post's five, and seven more that other tests build too (so the monolithic build, which uses the
-# suite's shared GOCACHE, is mostly warm); the shards start cold whatever they are.
-TARGETS = ("linux/amd64", "linux/arm64", "linux/ppc64le", "linux/ppc64", "linux/s390x", "linux/386",
-           "linux/arm/v6", "linux/riscv64", "windows/amd64", "js/wasm", "wasip1/wasm", "darwin/arm64")
+# Targets that other tests build too (so the monolithic build, which uses the suite's shared GOCACHE, is
+# mostly warm); the shards start cold whatever they are.
+TARGETS = ("linux/amd64", "linux/s390x", "linux/arm/v6", "windows/amd64", "wasip1/wasm", "darwin/arm64")
 
 
 @pytest.mark.slow
@@ -43,7 +43,7 @@ def test_three_shards_merged_equal_one_build(tmp_path: Path) -> None:
         proc = gocross("build", copy, "-t", ",".join(TARGETS), "-o", part, "--shard", f"{i}/3", env=env,
                        timeout=3600)
         assert proc.returncode == 0, proc.stderr + proc.stdout
-        assert len(read_manifest(part).artifacts) == 4
+        assert len(read_manifest(part).artifacts) == 2
         parts.append(part)
 
     merged = gocross("merge", *parts, "--out", tmp_path / "merged")
