@@ -23,7 +23,7 @@ from gocross.cacheprog.local import LocalCache
 from gocross.cacheprog.native import BINARY, CHOICE_ENV, HelperBuild, native_helper
 from gocross.cacheprog.prefetch import decode_list
 from gocross.cacheprog.remote import decode_action_result
-from gocross.cacheprog.server import CacheServer
+from gocross.cacheprog.server import LOCAL_BUILDS_ENV, CacheServer
 from gocross.toolchain import Toolchain
 
 
@@ -146,8 +146,9 @@ def test_a_warm_build_through_the_compiled_helper_is_the_relays_build(tmp_path: 
     assert native_helper(toolchain) is not None  # built before: this command uses it
     gocache = Path(os.environ["GOCACHE"])  # the suite's warm one: every lookup a local hit
     shared = str(tmp_path / "shared")
-    native = _build(tmp_path / "native", gocache, shared)
-    relay = _build(tmp_path / "relay", gocache, shared, **{CHOICE_ENV: "python"})
+    # Both through a helper: otherwise the second, its target's list all local, would build without one.
+    native = _build(tmp_path / "native", gocache, shared, **{LOCAL_BUILDS_ENV: "off"})
+    relay = _build(tmp_path / "relay", gocache, shared, **{CHOICE_ENV: "python", LOCAL_BUILDS_ENV: "off"})
     assert native["artifacts"][0]["sha256"] == relay["artifacts"][0]["sha256"]
     for stats in (native["cache"], relay["cache"]):
         assert stats["helpers"] == 1 and stats["local_hits"] > 100 and stats["failed"] == 0

@@ -183,8 +183,14 @@ class _BuildMatrix:
         # Not part of step.env: they change no output, so they stay out of the incremental fingerprint.
         self.run_env = {**toolchain_gc_env(plan.jobs), **run_env}
         self.cache = cache
+        self.requirements = ""  # the module's dependencies, in each read-ahead key (prefetch.requirements)
 
     def run_all(self) -> list[Artifact]:
+        if self.cache is not None:  # every target's read-ahead list at once, before the first build needs one
+            from gocross.cacheprog.prefetch import requirements
+
+            self.requirements = requirements(self.plan.package_dir)
+            self.cache.expect([self._read_ahead_key(step) for step in self.plan.steps if not step.skip_reason])
         with self.executor as executor:  # an exception (Ctrl-C) cancels: queued steps dropped, compilers killed
             for step in self.plan.steps:
                 executor.submit(self._one, step)
@@ -266,12 +272,16 @@ class _BuildMatrix:
         """``go build`` writing to ``tmp``, its diagnostics in order; None when cancelled before it started."""
         argv = step.argv(tmp)
         logger.debug("%s: %s", step.target.name, " ".join(argv))
-        hint = self._read_ahead_key(step) if self.cache is not None else None
-        cache_env = self.cache.env_for(hint) if self.cache is not None else {}
+        cache, hint = self.cache, None
+        if cache is not None:
+            hint = self._read_ahead_key(step)
+            if cache.builds_locally(hint):  # all it needs is in GOCACHE: Go reads it without the helper
+                cache = None
+        cache_env = cache.env_for(hint) if cache is not None else {}
         env = self.plan.toolchain.environ({**self.run_env, **cache_env, **step.env})
         done = self.executor.run(argv, env=env, cwd=self.plan.package_dir, merge_stderr=True)
-        if self.cache is not None and hint is not None and done is not None and done.returncode == 0:
-            self.cache.build_succeeded(hint)
+        if cache is not None and hint is not None and done is not None and done.returncode == 0:
+            cache.build_succeeded(hint)
         return done
 
     def _read_ahead_key(self, step: BuildStep) -> str:
@@ -280,8 +290,8 @@ class _BuildMatrix:
         (a cgo step's environment names the compiler's path, as Go's own action IDs for cgo packages do)."""
         from gocross.cacheprog.prefetch import hint_for
 
-        return hint_for(self.plan.toolchain.version,
-                        (self.plan.name, step.package, step.flags, sorted(step.env.items())))
+        return hint_for(self.plan.toolchain.version, (self.plan.name, step.package, step.flags,
+                                                      sorted(step.env.items()), self.requirements))
 
 
 def _seed_temporary(output: Path, tmp: Path) -> int | None:

@@ -13,6 +13,7 @@ import os
 import secrets
 import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ENTRY_SIZE = 2 + 1 + 64 + 1 + 64 + 1 + 20 + 1 + 20 + 1
@@ -36,8 +37,11 @@ class LocalCache:
     def body_path(self, output_id: bytes) -> Path:
         return Path(self._file(output_id, "d"))
 
-    def get(self, action_id: bytes) -> tuple[bytes, int, Path] | None:
-        """(output ID, size, body file) when both the entry and a body of the recorded size are here."""
+    def get(self, action_id: bytes, mark_used: bool = True) -> tuple[bytes, int, Path] | None:
+        """(output ID, size, body file) when both the entry and a body of the recorded size are here.
+
+        ``mark_used=False`` only looks: a check of what a build may need must not keep entries it will not
+        use from Go's trim."""
         entry_name = self._file(action_id, "a")
         try:
             with open(entry_name, "rb") as handle:  # noqa: PTH123 (a str path: see _file)
@@ -54,11 +58,45 @@ class LocalCache:
         if st is None:
             return None
         now = time.time()  # touched at most hourly, as Go does: its trim removes what was not used in days
-        for name, mtime in ((entry_name, entry_mtime), (body, st.st_mtime)):
+        for name, mtime in ((entry_name, entry_mtime), (body, st.st_mtime)) if mark_used else ():
             if now - mtime > MARK_USED_EVERY:
                 with contextlib.suppress(OSError):
                     os.utime(name, (now, now))
         return output_id, size, Path(body)
+
+    def added_since(self, since_ns: int) -> Iterator[tuple[bytes, bytes, int]]:
+        """(action ID, output ID, size) of every entry put into this GOCACHE since ``since_ns`` (``time_ns``).
+
+        A folder's mtime moves when a file is created in it, so only the ``xx/`` folders changed since then
+        are listed (a warm build adds a few entries, a GOCACHE holds tens of thousands); an entry's own line
+        holds the time it was put — Go moves the file's mtime when it uses an entry, never the line. An entry
+        Go rewrote in place (same action, its body had gone) leaves its folder's mtime alone and is missed.
+        """
+        for index in range(256):
+            folder = f"{self._root}/{index:02x}"
+            try:
+                if os.stat(folder).st_mtime_ns < since_ns:  # noqa: PTH116 (a str path: see _file)
+                    continue
+                with os.scandir(folder) as listing:
+                    names = [e.name for e in listing if e.name.endswith("-a") and e.stat().st_mtime_ns >= since_ns]
+            except OSError:
+                continue
+            for name in names:
+                found = self._added(f"{folder}/{name}", name.removesuffix("-a"), since_ns)
+                if found is not None:
+                    yield found
+
+    def _added(self, path: str, hexed: str, since_ns: int) -> tuple[bytes, bytes, int] | None:
+        try:
+            action_id = bytes.fromhex(hexed)
+            with open(path, "rb") as handle:  # noqa: PTH123 (a str path: see _file)
+                entry = handle.read(ENTRY_SIZE + 1)
+            parsed = parse_entry(entry, action_id)
+            if parsed is None or int(entry.split()[4]) < since_ns:
+                return None
+        except (OSError, ValueError):
+            return None
+        return action_id, *parsed
 
     def has_body(self, output_id: bytes, size: int) -> bool:
         return _sized_file(self._file(output_id, "d"), size) is not None

@@ -21,11 +21,14 @@ at a body (72 bytes per entry: action ID, output ID, size as 8 bytes big-endian)
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 from gocross.cacheprog.remote import decode_action_result
+from gocross.config import module_root
 
 ID_SIZE = 32
 SIZE_FIELD = 8
@@ -55,6 +58,29 @@ def hint_for(go_version: str, fields: Iterable[object]) -> str:
     digest = hashlib.sha256(KEY_DOMAIN + go_version.encode())
     for value in fields:
         digest.update(b"\0" + repr(value).encode())
+    return digest.hexdigest()
+
+
+def requirements(package_dir: Path) -> str:
+    """A digest of what picks the module's dependencies: its go.mod and go.sum, and a workspace's go.work and
+    go.work.sum. Part of a list's key, so a list names the dependencies' actions of this very set: a
+    dependency update gets lists of its own (the first runner after it reads nothing ahead), and a warm
+    GOCACHE that holds all of a list has every package but the module's own edits (server.builds_locally),
+    never an older version of a dependency the shared cache may already hold the new one of."""
+    root = module_root(package_dir) or package_dir
+    files = [root / "go.mod", root / "go.sum"]
+    gowork = os.environ.get("GOWORK", "")
+    work = Path(gowork) if gowork not in ("", "off") else next(
+        (d / "go.work" for d in (root, *root.parents) if (d / "go.work").is_file()), None)
+    if work is not None and gowork != "off":
+        files += [work, work.with_name("go.work.sum")]
+    digest = hashlib.sha256()
+    for path in files:
+        try:
+            body = path.read_bytes()
+        except OSError:
+            body = b""
+        digest.update(f"{path.name} {len(body)}\n".encode() + body)
     return digest.hexdigest()
 
 

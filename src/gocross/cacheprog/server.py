@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from gocross.cacheprog import prefetch
@@ -42,6 +42,7 @@ SOCKET_NAME = "socket"
 MKDTEMP_RANDOM = 8  # the characters tempfile.mkdtemp adds after the prefix
 RELAY = Path(__file__).with_name("relay.py")
 READ_AHEAD_ENV = "GOCROSS_CACHE_READ_AHEAD"  # "off": no read-ahead (a metered link; the benchmark's baseline)
+LOCAL_BUILDS_ENV = "GOCROSS_CACHE_LOCAL_BUILDS"  # "off": every go build goes through the helper, even all-local
 HINT_LENGTH = 64  # a read-ahead key in hex, after the relay's one-byte greeting
 
 
@@ -65,6 +66,8 @@ class CacheServer:
         self.journals: dict[str, prefetch.Journal] = {}
         self.given: dict[str, set[prefetch.Entry]] = {}
         self.succeeded: set[str] = set()
+        self.lists: dict[str, Future[list[prefetch.Entry] | None]] = {}  # each target's list, fetched once
+        self.local_since: int | None = None  # time_ns before the first build that ran without the helper
         threading.Thread(target=self._accept, name="gocross-cache-accept", daemon=True).start()
 
     @property
@@ -79,6 +82,39 @@ class CacheServer:
         else:
             argv = [sys.executable, "-I", "-S", str(RELAY), str(self.path)]
         return {"GOCACHEPROG": go_command_line([*argv, *([hint] if hint else [])])}
+
+    def expect(self, hints: list[str]) -> None:
+        """Start fetching these targets' lists now, all at once, so none waits for its own before it builds."""
+        for hint in hints:
+            self._list(hint)
+
+    def builds_locally(self, hint: str) -> bool:
+        """Whether this target's ``go build`` can run without ``GOCACHEPROG``: its list is here and every
+        entry of it is in the local GOCACHE.
+
+        Through the helper, each of a warm build's few hundred lookups costs one protocol round trip that Go
+        waits for (≈ 100 µs here: two process wake-ups), about 14 % of a warm five-target build. Without it, Go
+        reads GOCACHE itself; what that build adds (an edited package, the link's own actions) is found and
+        uploaded when the command ends (:meth:`close`).
+        """
+        if os.environ.get(LOCAL_BUILDS_ENV, "").strip().lower() == "off":
+            return False
+        entries = self._list(hint).result()
+        if not entries or any(self.store.local.get(e.action_id, mark_used=False) is None
+                                  for e in entries):
+            return False
+        with self.lock:
+            if self.local_since is None:
+                self.local_since = time.time_ns()
+        self.store.count_local_build()
+        return True
+
+    def _list(self, hint: str) -> Future[list[prefetch.Entry] | None]:
+        with self.lock:
+            fetch = self.lists.get(hint)
+            if fetch is None:
+                fetch = self.lists[hint] = self.lookups.submit(self.store.fetch_list, bytes.fromhex(hint))
+        return fetch
 
     def build_succeeded(self, hint: str) -> None:
         """The ``go`` command run with ``hint`` built its target: what it found is worth publishing."""
@@ -134,7 +170,7 @@ class CacheServer:
         return journal
 
     def _read_ahead(self, hint: str) -> None:
-        entries = self.store.fetch_list(bytes.fromhex(hint))
+        entries = self._list(hint).result()
         if not entries:
             return
         with self.lock:
@@ -176,8 +212,19 @@ class CacheServer:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.lookups.shutdown(wait=False, cancel_futures=True)
         if wait > 0:  # not after a Ctrl-C: then nothing more is sent
+            self._upload_local_builds(deadline)
             self._publish_lists()
         return self.store.close(max(0.0, deadline - time.monotonic()))
+
+    def _upload_local_builds(self, deadline: float) -> None:
+        """What the builds without the helper added to GOCACHE, uploaded as the helper would have (less what
+        the server has already: the entries of the lists it gave)."""
+        with self.lock:
+            since = self.local_since
+            given = [fetch.result() for fetch in self.lists.values() if fetch.done() and not fetch.exception()]
+        if since is not None:
+            listed = {entry.action_id for entries in given for entry in entries or ()}
+            self.store.upload_added(since, listed, max(0.0, deadline - time.monotonic()))
 
     def _publish_lists(self) -> None:
         """Each successful target's list, unless it names about what the list it was given named."""

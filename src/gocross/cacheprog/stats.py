@@ -33,6 +33,7 @@ class CacheStats:
     errors: tuple[str, ...] = ()  # the distinct failure reasons, for the one sentence at the end
     prefetched: int = 0  # entries read ahead from a target's list (prefetch.py) before Go asked for them
     prefetch_unused: int = 0  # of those, the ones Go never asked for (a list from an older build)
+    local_builds: int = 0  # targets built without the helper: their whole list was in the local GOCACHE
 
     def __add__(self, other: CacheStats) -> CacheStats:
         merged: dict[str, Any] = {}
@@ -58,6 +59,8 @@ class CacheStats:
                 f"{self.seconds:.1f}s in remote requests")
         if self.prefetched:
             line += f"; {self.prefetched} read ahead ({self.prefetch_unused} not used)"
+        if self.local_builds:
+            line += f"; {self.local_builds} targets found all they needed locally and built without the helper"
         if self.corrupt:
             line += f"; {self.corrupt} corrupt remote entries ignored"
         if self.failed or self.upload_failures:

@@ -47,6 +47,7 @@ class _Counters:
     seconds: float = 0.0
     sessions: int = 0
     prefetched: int = 0
+    local_builds: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -88,6 +89,10 @@ class Store:
         elif self.remote is None:
             self._add(misses=1)
         return found
+
+    def count_local_build(self) -> None:
+        """One more target built without the helper, everything it needed local (server.py)."""
+        self._add(local_builds=1)
 
     def note_local_hit(self, action_id: bytes) -> None:
         """The compiled helper found this entry in GOCACHE and answered Go itself."""
@@ -252,8 +257,25 @@ class Store:
         with contextlib.suppress(OSError):  # a lost entry is a later miss, never a wrong answer
             self.local.put_entry(action_id, output_id, size)
 
-    def _queue_upload(self, action_id: bytes, output_id: bytes, path: Path | bytes, size: int) -> None:
-        if self.down or not self.pending.acquire(blocking=False):
+    def upload_added(self, since_ns: int, skip: set[bytes], wait: float) -> None:
+        """Queue the upload of what ``go`` commands that ran without this store added to GOCACHE since
+        ``since_ns`` (server.py's local builds), leaving out what this store stored or fetched itself and
+        ``skip`` (what the server has already: the entries of the lists it gave); waits at most ``wait``
+        seconds for room in the queue — the builds are over, nobody is kept waiting but the command's end."""
+        if self.remote is None:
+            return
+        deadline = time.monotonic() + wait
+        for action_id, output_id, size in self.local.added_since(since_ns):
+            if action_id in self.known or action_id in skip or not self.local.has_body(output_id, size):
+                continue
+            if self.down or time.monotonic() >= deadline:
+                return
+            self._queue_upload(action_id, output_id, self.local.body_path(output_id), size,
+                               wait=max(0.0, deadline - time.monotonic()))
+
+    def _queue_upload(self, action_id: bytes, output_id: bytes, path: Path | bytes, size: int,
+                      wait: float = 0.0) -> None:
+        if self.down or not self.pending.acquire(blocking=wait > 0, timeout=wait if wait > 0 else None):
             self._add(upload_failures=1)
             return
         future = self.uploader.submit(self._upload, action_id, output_id, path, size)
@@ -303,7 +325,7 @@ class Store:
         with self.lock:
             return CacheStats(c.local_hits, c.remote_hits, c.misses, c.corrupt, c.failed, c.uploads,
                               c.upload_failures, c.bytes_down, c.bytes_up, c.seconds, c.sessions, tuple(c.errors),
-                              c.prefetched, len(self.ahead))
+                              c.prefetched, len(self.ahead), c.local_builds)
 
     def trip(self, reason: str) -> None:
         with self.lock:
