@@ -190,7 +190,8 @@ class _BuildMatrix:
             from gocross.cacheprog.prefetch import requirements
 
             self.requirements = requirements(self.plan.package_dir)
-            self.cache.expect([self._read_ahead_key(step) for step in self.plan.steps if not step.skip_reason])
+            self.cache.expect([self._read_ahead_key(step) for step in self.plan.steps if not step.skip_reason],
+                              self.plan.jobs)
         with self.executor as executor:  # an exception (Ctrl-C) cancels: queued steps dropped, compilers killed
             for step in self.plan.steps:
                 executor.submit(self._one, step)

@@ -37,11 +37,8 @@ class LocalCache:
     def body_path(self, output_id: bytes) -> Path:
         return Path(self._file(output_id, "d"))
 
-    def get(self, action_id: bytes, mark_used: bool = True) -> tuple[bytes, int, Path] | None:
-        """(output ID, size, body file) when both the entry and a body of the recorded size are here.
-
-        ``mark_used=False`` only looks: a check of what a build may need must not keep entries it will not
-        use from Go's trim."""
+    def get(self, action_id: bytes) -> tuple[bytes, int, Path] | None:
+        """(output ID, size, body file) when both the entry and a body of the recorded size are here."""
         entry_name = self._file(action_id, "a")
         try:
             with open(entry_name, "rb") as handle:  # noqa: PTH123 (a str path: see _file)
@@ -58,7 +55,7 @@ class LocalCache:
         if st is None:
             return None
         now = time.time()  # touched at most hourly, as Go does: its trim removes what was not used in days
-        for name, mtime in ((entry_name, entry_mtime), (body, st.st_mtime)) if mark_used else ():
+        for name, mtime in ((entry_name, entry_mtime), (body, st.st_mtime)):
             if now - mtime > MARK_USED_EVERY:
                 with contextlib.suppress(OSError):
                     os.utime(name, (now, now))
@@ -97,6 +94,17 @@ class LocalCache:
         except (OSError, ValueError):
             return None
         return action_id, *parsed
+
+    def holds(self, action_id: bytes, output_id: bytes, size: int) -> bool:
+        """Whether this action's entry and the body a list names for it are here: two stats, no read, no mark
+        of use (a look at what a build may need must not keep what it will not use from Go's trim). An entry
+        naming another output (a compile that is not reproducible) then fails the look, and the build goes
+        through the helper."""
+        try:
+            os.stat(self._file(action_id, "a"))  # noqa: PTH116 (a str path: see _file)
+        except OSError:
+            return False
+        return self.has_body(output_id, size)
 
     def has_body(self, output_id: bytes, size: int) -> bool:
         return _sized_file(self._file(output_id, "d"), size) is not None

@@ -44,6 +44,7 @@ RELAY = Path(__file__).with_name("relay.py")
 READ_AHEAD_ENV = "GOCROSS_CACHE_READ_AHEAD"  # "off": no read-ahead (a metered link; the benchmark's baseline)
 LOCAL_BUILDS_ENV = "GOCROSS_CACHE_LOCAL_BUILDS"  # "off": every go build goes through the helper, even all-local
 HINT_LENGTH = 64  # a read-ahead key in hex, after the relay's one-byte greeting
+_Listed = tuple[list[prefetch.Entry] | None, bool]  # a target's list (None: none) and whether all of it is local
 
 
 class CacheServer:
@@ -66,7 +67,7 @@ class CacheServer:
         self.journals: dict[str, prefetch.Journal] = {}
         self.given: dict[str, set[prefetch.Entry]] = {}
         self.succeeded: set[str] = set()
-        self.lists: dict[str, Future[list[prefetch.Entry] | None]] = {}  # each target's list, fetched once
+        self.lists: dict[str, Future[_Listed]] = {}  # each target's list, fetched once
         self.local_since: int | None = None  # time_ns before the first build that ran without the helper
         threading.Thread(target=self._accept, name="gocross-cache-accept", daemon=True).start()
 
@@ -83,10 +84,14 @@ class CacheServer:
             argv = [sys.executable, "-I", "-S", str(RELAY), str(self.path)]
         return {"GOCACHEPROG": go_command_line([*argv, *([hint] if hint else [])])}
 
-    def expect(self, hints: list[str]) -> None:
-        """Start fetching these targets' lists now, all at once, so none waits for its own before it builds."""
+    def expect(self, hints: list[str], parallel: int) -> None:
+        """Start fetching these targets' lists now, in the order they build, ``parallel`` at a time (the
+        command's builds at once): each is ready before its build starts, and the first builds do not wait for
+        the lists of the last."""
+        pool = ThreadPoolExecutor(max(1, parallel), thread_name_prefix="gocross-list")
         for hint in hints:
-            self._list(hint)
+            self._list(hint, pool)
+        pool.shutdown(wait=False)
 
     def builds_locally(self, hint: str) -> bool:
         """Whether this target's ``go build`` can run without ``GOCACHEPROG``: its list is here and every
@@ -97,11 +102,7 @@ class CacheServer:
         reads GOCACHE itself; what that build adds (an edited package, the link's own actions) is found and
         uploaded when the command ends (:meth:`close`).
         """
-        if os.environ.get(LOCAL_BUILDS_ENV, "").strip().lower() == "off":
-            return False
-        entries = self._list(hint).result()
-        if not entries or any(self.store.local.get(e.action_id, mark_used=False) is None
-                                  for e in entries):
+        if os.environ.get(LOCAL_BUILDS_ENV, "").strip().lower() == "off" or not self._list(hint).result()[1]:
             return False
         with self.lock:
             if self.local_since is None:
@@ -109,12 +110,19 @@ class CacheServer:
         self.store.count_local_build()
         return True
 
-    def _list(self, hint: str) -> Future[list[prefetch.Entry] | None]:
+    def _list(self, hint: str, pool: ThreadPoolExecutor | None = None) -> Future[_Listed]:
+        """The target's list and whether all of it is local, fetched and looked up once (on ``pool``, else on
+        a lookup thread)."""
         with self.lock:
             fetch = self.lists.get(hint)
             if fetch is None:
-                fetch = self.lists[hint] = self.lookups.submit(self.store.fetch_list, bytes.fromhex(hint))
+                fetch = self.lists[hint] = (pool or self.lookups).submit(self._fetch_list, hint)
         return fetch
+
+    def _fetch_list(self, hint: str) -> _Listed:
+        entries = self.store.fetch_list(bytes.fromhex(hint))
+        local = self.store.local
+        return entries, bool(entries) and all(local.holds(e.action_id, e.output_id, e.size) for e in entries or ())
 
     def build_succeeded(self, hint: str) -> None:
         """The ``go`` command run with ``hint`` built its target: what it found is worth publishing."""
@@ -170,7 +178,7 @@ class CacheServer:
         return journal
 
     def _read_ahead(self, hint: str) -> None:
-        entries = self._list(hint).result()
+        entries = self._list(hint).result()[0]
         if not entries:
             return
         with self.lock:
@@ -221,7 +229,7 @@ class CacheServer:
         the server has already: the entries of the lists it gave)."""
         with self.lock:
             since = self.local_since
-            given = [fetch.result() for fetch in self.lists.values() if fetch.done() and not fetch.exception()]
+            given = [fetch.result()[0] for fetch in self.lists.values() if fetch.done() and not fetch.exception()]
         if since is not None:
             listed = {entry.action_id for entries in given for entry in entries or ()}
             self.store.upload_added(since, listed, max(0.0, deadline - time.monotonic()))

@@ -131,8 +131,9 @@ class Store:
                     listed: Entry | None = None) -> tuple[tuple[bytes, int, Path] | None, bool]:
         """(the entry or None, whether this call fetched it); waits when another thread is fetching it.
 
-        A read-ahead fetch marks its entry before anyone waiting on it is woken, so the lookup that waited
-        counts it as the remote hit it is.
+        A read-ahead fetch marks its entry before it is remembered or written to GOCACHE (:meth:`_fetch`), so
+        whoever finds it next — a lookup that waited, or the compiled helper reading GOCACHE — counts it as the
+        remote hit it is, never as a local hit followed by an unused read-ahead.
         """
         with self.lock:
             event = self.inflight.get(action_id)
@@ -151,7 +152,6 @@ class Store:
             with self.lock:
                 del self.inflight[action_id]
                 if ahead and found is not None:
-                    self.ahead.add(action_id)
                     self.count.prefetched += 1
             event.set()
 
@@ -185,6 +185,9 @@ class Store:
             output_id, size = parsed
         if not self.local.has_body(output_id, size) and not self._download(remote, output_id, size):
             return None
+        if listed is not None:  # read ahead: marked before anyone can find it (see _fetch_once)
+            with self.lock:
+                self.ahead.add(action_id)
         self._record(action_id, output_id, size)
         return output_id, size, self.local.body_path(output_id)
 
