@@ -219,6 +219,9 @@ class CacheServer:
         for thread in sessions:  # each ends when its go command closes the pipes (it has exited by now)
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.lookups.shutdown(wait=False, cancel_futures=True)
+        with self.lock:  # lists not fetched yet (their targets never built: a Ctrl-C) are not fetched at all
+            for fetch in self.lists.values():
+                fetch.cancel()
         if wait > 0:  # not after a Ctrl-C: then nothing more is sent
             self._upload_local_builds(deadline)
             self._publish_lists()
@@ -229,7 +232,8 @@ class CacheServer:
         the server has already: the entries of the lists it gave)."""
         with self.lock:
             since = self.local_since
-            given = [fetch.result()[0] for fetch in self.lists.values() if fetch.done() and not fetch.exception()]
+            given = [fetch.result()[0] for fetch in self.lists.values()
+                     if fetch.done() and not fetch.cancelled() and not fetch.exception()]
         if since is not None:
             listed = {entry.action_id for entries in given for entry in entries or ()}
             self.store.upload_added(since, listed, max(0.0, deadline - time.monotonic()))
