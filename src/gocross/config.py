@@ -39,6 +39,7 @@ rather than silently ignored, because a misspelt ``target = [...]`` would otherw
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +118,17 @@ def module_root(start: Path) -> Path | None:
         if (directory / "go.mod").is_file():
             return directory
     return None
+
+
+def workspace_file(root: Path) -> Path | None:
+    """The go.work governing the module at ``root`` (Go's rule: ``GOWORK``, else the nearest one upward), or
+    None when there is none or ``GOWORK=off``."""
+    gowork = os.environ.get("GOWORK", "")
+    if gowork == "off":
+        return None
+    if gowork:
+        return Path(gowork)
+    return next((d / "go.work" for d in (root, *root.parents) if (d / "go.work").is_file()), None)
 
 
 def load_config(package_dir: Path) -> Config:

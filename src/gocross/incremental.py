@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gocross.artifacts import Artifact
-from gocross.config import module_root
+from gocross.config import module_root, workspace_file
 from gocross.plan import BuildStep
 from gocross.safefs import atomic_write
 from gocross.toolchain import Toolchain
@@ -174,12 +174,7 @@ def _module_files(root: Path, out_dir: Path) -> Iterator[Path]:
 
 
 def _uses_workspace(root: Path) -> bool:
-    gowork = os.environ.get("GOWORK")
-    if gowork == "off":
-        return False
-    if gowork:
-        return True
-    return any((d / "go.work").is_file() for d in (root, *root.parents))
+    return workspace_file(root) is not None
 
 
 def _has_local_replace(go_mod: Path) -> bool:

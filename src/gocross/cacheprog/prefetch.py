@@ -21,14 +21,13 @@ at a body (72 bytes per entry: action ID, output ID, size as 8 bytes big-endian)
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from gocross.cacheprog.remote import decode_action_result
-from gocross.config import module_root
+from gocross.config import module_root, workspace_file
 
 ID_SIZE = 32
 SIZE_FIELD = 8
@@ -69,10 +68,8 @@ def requirements(package_dir: Path) -> str:
     never an older version of a dependency the shared cache may already hold the new one of."""
     root = module_root(package_dir) or package_dir
     files = [root / "go.mod", root / "go.sum"]
-    gowork = os.environ.get("GOWORK", "")
-    work = Path(gowork) if gowork not in ("", "off") else next(
-        (d / "go.work" for d in (root, *root.parents) if (d / "go.work").is_file()), None)
-    if work is not None and gowork != "off":
+    work = workspace_file(root)
+    if work is not None:
         files += [work, work.with_name("go.work.sum")]
     digest = hashlib.sha256()
     for path in files:
