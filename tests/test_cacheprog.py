@@ -287,6 +287,8 @@ def test_a_corrupt_list_or_listed_entry_is_not_used(server: NginxCache, tmp_path
     reader = CacheServer(server.url, tmp_path / "gocache3")
     helper = _relay(reader, HINT)
     assert Path(helper.get(ACTIONS[2])["DiskPath"]).read_bytes() == BODIES[2]  # Go's own lookup still works
+    # The list is fetched on a lookup thread while Go asks; one still queued at close is cancelled, unread.
+    _wait_for(lambda: reader.store.count.corrupt == 1)
     helper.close()
     stats = reader.close()
     assert (stats.prefetched, stats.corrupt, stats.remote_hits) == (0, 1, 1)
